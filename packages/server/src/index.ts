@@ -1,0 +1,3 @@
+export * from './clock.js';
+export * from './ids.js';
+export type * from './store/types.js';

@@ -1,0 +1,323 @@
+/**
+ * The storage contract. Both engines (SQLite and PostgreSQL) implement it and
+ * pass one conformance suite (packages/server/test/store/conformance.ts).
+ *
+ * It is phrased in the system's own operations, not in rows. Times are
+ * milliseconds since the epoch unless a name says `Unix` (Stripe's seconds).
+ * Every method takes the time it needs as an argument: stores never read a
+ * clock themselves, so tests drive time.
+ */
+
+export type JsonObject = { [key: string]: unknown };
+
+/** The one platform a server runs for. */
+export interface PlatformRecord {
+  /** `acct_…`: the platform's own account id (owner of its account endpoints and events). */
+  id: string;
+  /** `ca_…`: the Connect application id, shown as `application` on Connect endpoints. */
+  applicationId: string;
+  name: string;
+  createdAt: number;
+}
+
+/** API keys are stored hashed (SHA-256 hex of the whole key); `hint` is the last 4 characters. */
+export interface ApiKeyRecord {
+  hash: string;
+  platformId: string;
+  livemode: boolean;
+  hint: string;
+  createdAt: number;
+}
+
+/** A connected account of the platform. `object` is the Stripe `account` object as served. */
+export interface AccountRecord {
+  id: string;
+  platformId: string;
+  object: JsonObject;
+  createdAt: number;
+  /** Set once the account disconnected (account.application.deauthorized). */
+  deauthorizedAt: number | null;
+}
+
+export interface EndpointSecret {
+  secret: string;
+  /** null: the current secret. A number: a rolled secret that still signs until then. */
+  expiresAt: number | null;
+}
+
+export type EndpointStatus = 'enabled' | 'disabled';
+
+export interface EndpointRecord {
+  /** `we_…` */
+  id: string;
+  /** The account that owns the endpoint: the platform, or a connected account. */
+  ownerAccountId: string;
+  livemode: boolean;
+  /** Connect endpoint: receives the events of the owner's connected accounts. Fixed at creation. */
+  connect: boolean;
+  url: string;
+  enabledEvents: string[];
+  status: EndpointStatus;
+  /** Why the endpoint is disabled: `manual`, or the automatic reason. null when enabled. */
+  disabledReason: string | null;
+  apiVersion: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  secrets: EndpointSecret[];
+  createdAt: number;
+  /** Last 2xx from this endpoint, used to decide automatic disabling. */
+  lastSuccessAt: number | null;
+}
+
+/** Fields an update may change; absent keys are left alone. */
+export interface EndpointPatch {
+  url?: string;
+  enabledEvents?: string[];
+  description?: string | null;
+  metadata?: Record<string, string>;
+  status?: EndpointStatus;
+  disabledReason?: string | null;
+  secrets?: EndpointSecret[];
+}
+
+export interface EventRecord {
+  /** `evt_…` */
+  id: string;
+  /** The account the event belongs to (platform or connected account). */
+  accountId: string;
+  livemode: boolean;
+  type: string;
+  /** Unix seconds (Stripe's `created`). */
+  createdUnix: number;
+  /**
+   * The event exactly as delivered: the JSON text signed and POSTed on every
+   * attempt. Events are immutable; `pending_webhooks` inside it is the value at
+   * creation, the live value comes from the deliveries.
+   */
+  body: string;
+  requestId: string | null;
+  idempotencyKey: string | null;
+}
+
+/** An event with the live number of endpoints it is still owed to. */
+export interface StoredEvent extends EventRecord {
+  pendingWebhooks: number;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+/** One (event, endpoint) pair the event was routed to. */
+export interface NewDelivery {
+  /** `wd_…` */
+  id: string;
+  eventId: string;
+  endpointId: string;
+  nextAttemptAt: number;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  status: DeliveryStatus;
+  /** Attempts made so far (manual resends not counted). */
+  attempts: number;
+  nextAttemptAt: number | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+/** A delivery claimed for sending, with everything the dispatcher needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** When the delivery was created (the start of its retry window). */
+  createdAt: number;
+  livemode: boolean;
+  url: string;
+  /** Secrets that sign this attempt: the current one and rolled ones not yet expired at `now`. */
+  secrets: string[];
+  body: string;
+  endpointLastSuccessAt: number | null;
+}
+
+export interface AttemptRecord {
+  /** `wa_…` */
+  id: string;
+  /** null for a manual resend to an endpoint the event was never routed to. */
+  deliveryId: string | null;
+  eventId: string;
+  endpointId: string;
+  attemptedAt: number;
+  durationMs: number;
+  /** HTTP status, or null when no response (connection error, timeout, refused target). */
+  statusCode: number | null;
+  /** A short, stable description of what went wrong; null on 2xx. */
+  error: string | null;
+  /** The first few KB of the response body. */
+  responseBody: string | null;
+  /** A resend through the API, outside the automatic schedule. */
+  manual: boolean;
+}
+
+/** What to do with a delivery after an attempt. */
+export type DeliveryOutcome =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; at: number }
+  | { kind: 'failed'; disableEndpoint: { reason: string } | null }
+  /** A manual resend: 2xx marks the delivery delivered, anything else changes nothing. */
+  | { kind: 'manual'; ok: boolean };
+
+export interface AttemptResult {
+  attempt: AttemptRecord;
+  outcome: DeliveryOutcome;
+  /**
+   * The node that claimed the delivery. A result is applied to the delivery
+   * only while that node still holds the claim (a stale node's late result is
+   * logged as an attempt but does not move the delivery). null for manual.
+   */
+  leaseOwner: string | null;
+}
+
+export interface ClaimOptions {
+  now: number;
+  /** At most this many deliveries in all. */
+  limit: number;
+  /** The claim is held until now + leaseMs; after that another node may take it. */
+  leaseMs: number;
+  /** Identifies the claiming node. */
+  owner: string;
+  /** At most this many deliveries of one endpoint in one claim. */
+  perEndpointLimit: number;
+  /** Endpoints to skip (already at their concurrency bound on this node). */
+  excludeEndpointIds: string[];
+}
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+}
+
+/** Stripe cursor pagination, newest first. `startingAfter`/`endingBefore` are object ids. */
+export interface PageQuery {
+  limit: number;
+  startingAfter?: string;
+  endingBefore?: string;
+}
+
+export interface CreatedRange {
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+}
+
+/** A type filter: exact types, or prefixes from patterns like `account.*` (prefix `account.`). */
+export interface TypeFilter {
+  exact: string[];
+  prefixes: string[];
+}
+
+export interface EventQuery extends PageQuery {
+  accountId: string;
+  livemode: boolean;
+  types?: TypeFilter;
+  created?: CreatedRange;
+  /** true: every delivery delivered; false: some delivery pending or failed. */
+  deliverySuccess?: boolean;
+}
+
+export interface AttemptQuery extends PageQuery {
+  eventId?: string;
+  endpointId?: string;
+}
+
+export interface IdempotencyRecord {
+  /** Who sent it: the key's hash and the acting account, so keys of different callers never collide. */
+  scope: string;
+  key: string;
+  /** A hash of method, path and parameters: the same key with other parameters is an error. */
+  requestHash: string;
+  statusCode: number;
+  responseBody: string;
+  createdAt: number;
+}
+
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly engine: string;
+  /** Apply numbered migrations not yet applied. Idempotent; safe with several nodes starting at once. */
+  migrate(): Promise<void>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Platform and keys
+  getPlatform(): Promise<PlatformRecord | null>;
+  /** Create the platform with its keys, unless one exists; returns the one that exists. */
+  initPlatform(platform: PlatformRecord, keys: ApiKeyRecord[]): Promise<PlatformRecord>;
+  /** Add keys (replacing a key of the same hash). */
+  putApiKeys(keys: ApiKeyRecord[]): Promise<void>;
+  findApiKey(hash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(platformId: string): Promise<ApiKeyRecord[]>;
+
+  // Connected accounts
+  createAccount(account: AccountRecord): Promise<void>;
+  getAccount(id: string): Promise<AccountRecord | null>;
+  /** Replace the account object (and optionally mark it deauthorized). */
+  updateAccount(id: string, object: JsonObject, deauthorizedAt?: number | null): Promise<void>;
+  listAccounts(platformId: string, page: PageQuery): Promise<Page<AccountRecord>>;
+
+  // Webhook endpoints
+  createEndpoint(endpoint: EndpointRecord): Promise<void>;
+  getEndpoint(id: string): Promise<EndpointRecord | null>;
+  /**
+   * Apply a patch. Disabling (status → disabled) cancels the endpoint's pending
+   * deliveries in the same transaction: a disabled endpoint gets no retries.
+   * Returns the updated endpoint, or null if none.
+   */
+  updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | null>;
+  /** Delete; pending deliveries are cancelled, attempts are kept. Returns false if none. */
+  deleteEndpoint(id: string): Promise<boolean>;
+  listEndpoints(ownerAccountId: string, livemode: boolean, page: PageQuery): Promise<Page<EndpointRecord>>;
+  countEndpoints(ownerAccountId: string, livemode: boolean): Promise<number>;
+  /** Every enabled endpoint owned by one of these accounts, both modes: the input of routing. */
+  listRoutableEndpoints(ownerAccountIds: string[]): Promise<EndpointRecord[]>;
+
+  // Events and deliveries
+  /**
+   * Store an event and its deliveries atomically. Resolves only once durable
+   * (SQLite group-commits concurrent calls into one transaction).
+   */
+  appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void>;
+  getEvent(id: string): Promise<StoredEvent | null>;
+  listEvents(query: EventQuery): Promise<Page<StoredEvent>>;
+  getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null>;
+  listDeliveries(eventId: string): Promise<DeliveryRecord[]>;
+
+  /**
+   * Claim due deliveries: status pending, nextAttemptAt <= now, no live lease.
+   * Oldest due first. Safe under concurrency (several nodes on PostgreSQL).
+   */
+  claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
+   * Record attempts and apply their outcomes in one transaction: delivered
+   * (and the endpoint's lastSuccessAt), rescheduled, failed (and disable the
+   * endpoint, cancelling its other pending deliveries), manual resend.
+   */
+  recordAttempts(results: AttemptResult[]): Promise<void>;
+  /** Earliest nextAttemptAt of a pending delivery, or null: lets an idle dispatcher sleep until then. */
+  nextDueAt(): Promise<number | null>;
+  listAttempts(query: AttemptQuery): Promise<Page<AttemptRecord>>;
+
+  // Idempotency
+  getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | null>;
+  /** Insert unless present. Returns false if a record for (scope, key) already existed. */
+  putIdempotency(record: IdempotencyRecord): Promise<boolean>;
+
+  /** Remove events (with deliveries and attempts) created before `eventsBefore`, and idempotency records before `idempotencyBefore`. */
+  prune(eventsBefore: number, idempotencyBefore: number): Promise<{ events: number; idempotency: number }>;
+}
