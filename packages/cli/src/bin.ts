@@ -1,2 +1,12 @@
 #!/usr/bin/env node
-export {};
+import { main } from './main.js';
+
+main(process.argv).then(
+  (code) => {
+    if (typeof code === 'number') process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`switchboard: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,3 +1,11 @@
+export { createApi } from './api/app.js';
+export type { Logger, Runtime } from './api/context.js';
 export * from './clock.js';
+export { createDispatcher, type Dispatcher, type DispatcherOptions } from './delivery/dispatcher.js';
+export * from './delivery/retrySchedule.js';
 export * from './ids.js';
-export type * from './store/types.js';
+export { DEFAULT_API_VERSION } from './objects/event.js';
+export * from './routing/eventTypes.js';
+export * from './routing/routing.js';
+export * from './server.js';
+export * from './store/index.js';

@@ -1,0 +1,114 @@
+/** `switchboard serve`: run the server. Flags and environment variables map one-to-one onto SwitchboardConfig. */
+
+import {
+  createSwitchboard,
+  DEFAULT_PORT,
+  parseRetrySchedule,
+  type SwitchboardConfig,
+} from '@switchboard/server';
+import { Command, Option } from 'commander';
+
+export interface ServeFlags {
+  port: string;
+  host: string;
+  database: string;
+  testKey?: string;
+  liveKey?: string;
+  allowPrivateTargets?: boolean;
+  retrySchedule?: string;
+  timeout: string;
+}
+
+const truthy = (v: string | undefined) =>
+  v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+
+/** Build the server configuration from flags, falling back to the environment. */
+export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): SwitchboardConfig {
+  const testKey = flags.testKey ?? env['SWITCHBOARD_TEST_KEY'];
+  const liveKey = flags.liveKey ?? env['SWITCHBOARD_LIVE_KEY'];
+  const schedule = flags.retrySchedule ?? env['SWITCHBOARD_RETRY_SCHEDULE'];
+  const timeout = Number(flags.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new Error(`--timeout must be a positive number of milliseconds, got ${flags.timeout}`);
+  return {
+    databaseUrl: flags.database,
+    ...(testKey ? { testKey } : {}),
+    ...(liveKey ? { liveKey } : {}),
+    allowPrivateTargets:
+      flags.allowPrivateTargets === true || truthy(env['SWITCHBOARD_ALLOW_PRIVATE_TARGETS']),
+    ...(schedule ? { retrySchedule: parseRetrySchedule(schedule) } : {}),
+    deliveryTimeoutMs: timeout,
+    logger: {
+      info: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'info', msg: m, ...f })}\n`),
+      warn: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
+      error: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'error', msg: m, ...f })}\n`),
+    },
+  };
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Run the Switchboard server (API and delivery) on SQLite or PostgreSQL.')
+    .addOption(
+      new Option('-p, --port <port>', 'port to listen on')
+        .env('SWITCHBOARD_PORT')
+        .default(String(DEFAULT_PORT)),
+    )
+    .addOption(
+      new Option('--host <host>', 'address to listen on').env('SWITCHBOARD_HOST').default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--database <url>', 'sqlite:<path>, sqlite::memory: or postgres://…')
+        .env('SWITCHBOARD_DATABASE_URL')
+        .default('sqlite:switchboard.db'),
+    )
+    .option('--test-key <sk_test_…>', 'test-mode API key to accept (env SWITCHBOARD_TEST_KEY)')
+    .option('--live-key <sk_live_…>', 'live-mode API key to accept (env SWITCHBOARD_LIVE_KEY)')
+    .option(
+      '--allow-private-targets',
+      'deliver to private, loopback and link-local addresses (env SWITCHBOARD_ALLOW_PRIVATE_TARGETS)',
+    )
+    .option(
+      '--retry-schedule <list>',
+      'delays between attempts, e.g. 1s,2s,5s (env SWITCHBOARD_RETRY_SCHEDULE)',
+    )
+    .addOption(
+      new Option('--timeout <ms>', 'per-attempt delivery timeout')
+        .env('SWITCHBOARD_DELIVERY_TIMEOUT_MS')
+        .default('30000'),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ switchboard serve --allow-private-targets
+  $ switchboard serve --database postgres://postgres@127.0.0.1:5432/switchboard --port 8080
+  $ SWITCHBOARD_RETRY_SCHEDULE=1s,2s,5s switchboard serve --allow-private-targets`,
+    )
+    .action(async (flags: ServeFlags) => {
+      const sb = await createSwitchboard(serveConfig(flags));
+      const { url } = await sb.listen(Number(flags.port), flags.host);
+      const out = process.stdout;
+      out.write(`Switchboard listening on ${url} (${sb.store.engine})\n`);
+      out.write(`Platform account ${sb.platform.id}, Connect application ${sb.platform.applicationId}\n`);
+      if (sb.generatedKeys.test || sb.generatedKeys.live) {
+        out.write('API keys generated for this database (shown once; only their hashes are stored):\n');
+        if (sb.generatedKeys.test) out.write(`  test: ${sb.generatedKeys.test}\n`);
+        if (sb.generatedKeys.live) out.write(`  live: ${sb.generatedKeys.live}\n`);
+      } else if (!flags.testKey && !process.env['SWITCHBOARD_TEST_KEY']) {
+        out.write(
+          'Using the API keys printed when this database was created (pass --test-key to add one you choose).\n',
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await sb.close();
+    });
+}

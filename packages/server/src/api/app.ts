@@ -1,0 +1,102 @@
+/**
+ * The HTTP API as a Hono app over Web Request/Response: tests call
+ * `app.request()` without a socket; `serve` puts it on node:http.
+ */
+
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { StoreError } from '../store/errors.js';
+import type { ApiEnv, Runtime } from './context.js';
+import { ApiError, internalError, invalid, unavailable, unrecognizedUrl } from './errors.js';
+import { authenticate, idempotency, params, requestId } from './middleware.js';
+import { accountRoutes } from './routes/accounts.js';
+import { eventRoutes } from './routes/events.js';
+import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
+
+export interface ApiOptions {
+  /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
+  maxBodyBytes?: number;
+}
+
+/** Errors that mean the database is unreachable: answer 503 so clients retry, never a false 200. */
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    ([
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'SQLITE_BUSY',
+      'SQLITE_IOERR',
+      'SQLITE_FULL',
+    ].includes(code) ||
+      code.startsWith('57P') || // admin shutdown, cannot connect now
+      code.startsWith('08')) // connection exceptions
+  );
+}
+
+export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+
+  app.use('*', requestId());
+
+  app.get('/healthz', async (c) => {
+    try {
+      await rt.store.ping();
+      return c.json({ status: 'ok', engine: rt.store.engine });
+    } catch {
+      return c.json({ status: 'unavailable', engine: rt.store.engine }, 503);
+    }
+  });
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ApiError(
+          413,
+          'invalid_request_error',
+          `Request body too large: the limit is ${maxBodyBytes} bytes.`,
+          'request_too_large',
+        );
+      },
+    }),
+  );
+  app.use('/v1/*', authenticate(rt));
+  app.use('/v1/*', params());
+  app.use('/v1/*', idempotency(rt));
+
+  app.route('/v1/webhook_endpoints', webhookEndpointRoutes(rt));
+  app.route('/v1/events', eventRoutes(rt));
+  app.route('/v1/accounts', accountRoutes(rt));
+
+  app.notFound((c) => {
+    const error = unrecognizedUrl(c.req.method, c.req.path);
+    return c.json(error.toJSON(), 404);
+  });
+
+  app.onError((err, c) => {
+    let error: ApiError;
+    if (err instanceof ApiError) error = err;
+    else if (err instanceof StoreError && err.code === 'cursor_not_found') {
+      error = invalid(err.message, 'resource_missing', 'starting_after');
+    } else if (isUnavailable(err)) {
+      rt.log.error('database unavailable', { requestId: c.get('requestId'), error: String(err) });
+      error = unavailable();
+    } else {
+      // Never leak internals: the client gets the request id, the log gets the error.
+      rt.log.error('unhandled error', {
+        requestId: c.get('requestId'),
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+      error = internalError(c.get('requestId') ?? 'unknown');
+    }
+    return c.json(error.toJSON(), error.status as 400);
+  });
+
+  return app;
+}

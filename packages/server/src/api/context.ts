@@ -1,0 +1,44 @@
+/** What every API handler can reach: the runtime, and per request the caller and its parameters. */
+
+import type { Clock } from '../clock.js';
+import type { Dispatcher } from '../delivery/dispatcher.js';
+import type { AccountRecord, PlatformRecord, Store } from '../store/types.js';
+import type { RawParams } from './params.js';
+
+export interface Runtime {
+  store: Store;
+  clock: Clock;
+  platform: PlatformRecord;
+  dispatcher: Dispatcher;
+  allowPrivateTargets: boolean;
+  log: Logger;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** The authenticated caller. */
+export interface Caller {
+  livemode: boolean;
+  /** SHA-256 of the API key: scopes idempotency keys without keeping the key. */
+  keyHash: string;
+  /** The account the request acts as: the platform, or the connected account named by `Stripe-Account`. */
+  accountId: string;
+  /** Set when acting as a connected account. */
+  connectedAccount: AccountRecord | null;
+  /** `Stripe-Version`, when sent. */
+  stripeVersion: string | null;
+}
+
+export type ApiEnv = {
+  Variables: {
+    requestId: string;
+    caller: Caller;
+    params: RawParams;
+  };
+};

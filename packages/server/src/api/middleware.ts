@@ -1,0 +1,199 @@
+/** Request plumbing: request ids, body parsing, authentication, idempotency. Small factories, Hono-style. */
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { randomToken } from '../ids.js';
+import type { ApiEnv, Runtime } from './context.js';
+import { ApiError, invalid, invalidApiKey } from './errors.js';
+import { parseFormParams } from './formBody.js';
+import type { RawParams } from './params.js';
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Every response carries a `Request-Id`. */
+export function requestId(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const id = `req_${randomToken(14)}`;
+    c.set('requestId', id);
+    await next();
+    c.header('Request-Id', id);
+  };
+}
+
+function parseQueryOrForm(text: string): RawParams {
+  const parsed = parseFormParams(text);
+  if (!parsed.ok) throw invalid(parsed.message, 'parameter_invalid', parsed.param);
+  return parsed.params;
+}
+
+/** Parameters from the query string (GET, DELETE) or the body: form-encoded (what the SDKs send) or JSON. */
+export function params(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const query = new URL(c.req.url).search.slice(1);
+    let merged: RawParams = query ? parseQueryOrForm(query) : {};
+    if (c.req.method === 'POST' || c.req.method === 'DELETE') {
+      const text = await c.req.text();
+      if (text.length > 0) {
+        const type = c.req.header('content-type') ?? '';
+        let body: RawParams;
+        if (type.includes('application/json')) {
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch {
+            throw invalid(
+              'Invalid JSON body: the request body could not be parsed as JSON.',
+              'parameter_invalid',
+            );
+          }
+          if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+            throw invalid('Invalid JSON body: expected an object of parameters.', 'parameter_invalid');
+          }
+          body = value as RawParams;
+        } else {
+          body = parseQueryOrForm(text);
+        }
+        merged = { ...merged, ...body };
+      }
+    }
+    c.set('params', merged);
+    await next();
+  };
+}
+
+/** The key from `Authorization: Bearer sk_…` or Basic auth with the key as user name. */
+export function apiKeyFrom(header: string | undefined): string | null {
+  if (!header) return null;
+  const [scheme, value] = header.trim().split(/\s+/, 2);
+  if (!scheme || !value) return null;
+  if (scheme.toLowerCase() === 'bearer') return value;
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const user = decoded.split(':', 1)[0];
+    return user || null;
+  }
+  return null;
+}
+
+/** Authenticate the key and resolve `Stripe-Account`. */
+export function authenticate(rt: Runtime): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const key = apiKeyFrom(c.req.header('authorization'));
+    if (!key) throw invalidApiKey(null);
+    const hash = sha256(key);
+    const record = await rt.store.findApiKey(hash);
+    // The lookup is by hash; compare again in constant time so a store that matched loosely can't let a key through.
+    if (
+      !record ||
+      !timingSafeEqual(Buffer.from(record.hash), Buffer.from(hash)) ||
+      record.platformId !== rt.platform.id
+    ) {
+      throw invalidApiKey(key);
+    }
+    const acting = c.req.header('stripe-account');
+    let connectedAccount = null;
+    if (acting && acting !== rt.platform.id) {
+      const account = await rt.store.getAccount(acting);
+      const readOnlyEvents = c.req.method === 'GET' && c.req.path.startsWith('/v1/events');
+      if (!account || account.platformId !== rt.platform.id) {
+        throw new ApiError(
+          403,
+          'permission_error',
+          `The provided key '${maskKey(key)}' does not have access to account '${acting}' (or that account does not exist). Application access may have been revoked.`,
+          'account_invalid',
+        );
+      }
+      // After deauthorization the platform keeps read access to the account's past events only.
+      if (account.deauthorizedAt !== null && !readOnlyEvents) {
+        throw new ApiError(
+          403,
+          'permission_error',
+          `The account '${acting}' has disconnected this platform (account.application.deauthorized); the platform no longer has access to it.`,
+          'account_invalid',
+        );
+      }
+      connectedAccount = account;
+    }
+    c.set('caller', {
+      livemode: record.livemode,
+      keyHash: hash,
+      accountId: connectedAccount ? connectedAccount.id : rt.platform.id,
+      connectedAccount,
+      stripeVersion: c.req.header('stripe-version') ?? null,
+    });
+    await next();
+  };
+}
+
+export function maskKey(key: string): string {
+  const prefix = key.startsWith('sk_live_') ? 'sk_live_' : key.startsWith('sk_test_') ? 'sk_test_' : '';
+  return `${prefix}****${key.slice(-4)}`;
+}
+
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `Idempotency-Key` on POST: the first response (status and body) is replayed
+ * for 24 h; the same key with other parameters is an `idempotency_error`; a
+ * key whose first request is still running gets 409 (the SDKs retry that).
+ * Server errors (5xx) are not saved, so a retry after one runs again.
+ */
+export function idempotency(rt: Runtime): MiddlewareHandler<ApiEnv> {
+  const inProgress = new Set<string>();
+  return async (c, next) => {
+    const key = c.req.header('idempotency-key');
+    if (c.req.method !== 'POST' || !key) return next();
+    if (key.length > 255) {
+      throw invalid(
+        'Idempotency-Key must be at most 255 characters.',
+        'idempotency_key_too_long',
+        'Idempotency-Key',
+      );
+    }
+    const caller = c.get('caller');
+    const scope = sha256(`${caller.keyHash}:${caller.accountId}`);
+    const requestHash = sha256(`${c.req.method} ${c.req.path} ${JSON.stringify(c.get('params'))}`);
+    const existing = await rt.store.getIdempotency(scope, key);
+    if (existing && existing.createdAt > rt.clock() - IDEMPOTENCY_TTL_MS) {
+      if (existing.requestHash !== requestHash) {
+        throw new ApiError(
+          400,
+          'idempotency_error',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        );
+      }
+      return replay(c, existing.statusCode, existing.responseBody);
+    }
+    const lock = `${scope}:${key}`;
+    if (inProgress.has(lock)) {
+      throw new ApiError(
+        409,
+        'idempotency_error',
+        'There is currently another in-progress request using this Idempotency-Key. Retry after it completes.',
+      );
+    }
+    inProgress.add(lock);
+    try {
+      await next();
+      if (c.res.status < 500) {
+        const body = await c.res.clone().text();
+        await rt.store.putIdempotency({
+          scope,
+          key,
+          requestHash,
+          statusCode: c.res.status,
+          responseBody: body,
+          createdAt: rt.clock(),
+        });
+      }
+    } finally {
+      inProgress.delete(lock);
+    }
+  };
+}
+
+function replay(c: Context<ApiEnv>, status: number, body: string): Response {
+  c.header('Idempotent-Replayed', 'true');
+  c.header('Content-Type', 'application/json');
+  return c.body(body, status as 200);
+}

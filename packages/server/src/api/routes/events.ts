@@ -1,0 +1,191 @@
+/** `/v1/events`: Stripe's read API and `retry`, plus publishing (a Switchboard extension: Stripe creates its own events). */
+
+import { Hono } from 'hono';
+import { DEFAULT_API_VERSION, eventForApi } from '../../objects/event.js';
+import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTypes.js';
+import { routeDecision } from '../../routing/routing.js';
+import { accountLink, publishEvent } from '../../services/publish.js';
+import type { CreatedRange, EventQuery, JsonObject, StoredEvent } from '../../store/types.js';
+import type { ApiEnv, Caller, Runtime } from '../context.js';
+import { invalid, invalidParam, missingParam, noSuch, unknownParam } from '../errors.js';
+import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
+import { Params } from '../params.js';
+import { attemptForApi } from './attempts.js';
+
+const isHash = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Connect events live in the connected account: visible only when acting as it, and in the key's mode. */
+async function visibleEvent(rt: Runtime, caller: Caller, id: string): Promise<StoredEvent> {
+  const event = await rt.store.getEvent(id);
+  if (!event || event.accountId !== caller.accountId || event.livemode !== caller.livemode) {
+    throw noSuch('event', id);
+  }
+  return event;
+}
+
+function createdRange(p: Params): CreatedRange | undefined {
+  const raw = p.raw['created'];
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw === 'string' || typeof raw === 'number') {
+    const n = p.int('created', { min: 0 })!;
+    return { gte: n, lte: n };
+  }
+  if (!isHash(raw))
+    throw invalidParam('created', 'created must be a timestamp or a hash of gt, gte, lt, lte.');
+  const range: CreatedRange = {};
+  const sub = new Params(raw, ['gt', 'gte', 'lt', 'lte'], 'created');
+  for (const op of ['gt', 'gte', 'lt', 'lte'] as const) {
+    const v = sub.int(op, { min: 0 });
+    if (v !== undefined) range[op] = v;
+  }
+  return range;
+}
+
+export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const show = (e: StoredEvent) => eventForApi(e.body, e.pendingWebhooks);
+
+  // Switchboard extension: publish an event as the caller (or the connected account in Stripe-Account).
+  app.post('/', async (c) => {
+    const caller = c.get('caller');
+    const p = new Params(c.get('params'), ['type', 'data']);
+    const type = p.string('type', { required: true })!;
+    if (!isEventType(type)) {
+      throw invalidParam('type', `Invalid event type: '${type}'. Event types look like 'account.updated'.`);
+    }
+    const data = p.object('data', { required: true })!;
+    for (const key of Object.keys(data)) {
+      if (key !== 'object' && key !== 'previous_attributes') throw unknownParam(`data[${key}]`);
+    }
+    if (data['object'] === undefined) throw missingParam('data[object]');
+    if (!isHash(data['object'])) throw invalidParam('data[object]', 'data[object] must be an object.');
+    const prev = data['previous_attributes'];
+    if (prev !== undefined && !isHash(prev)) {
+      throw invalidParam('data[previous_attributes]', 'data[previous_attributes] must be an object.');
+    }
+    const event = await publishEvent(publishDeps(rt), {
+      accountId: caller.accountId,
+      livemode: caller.livemode,
+      type,
+      object: data['object'],
+      previousAttributes: prev ?? null,
+      apiVersion: caller.stripeVersion ?? DEFAULT_API_VERSION,
+      requestId: c.get('requestId'),
+      idempotencyKey: c.req.header('idempotency-key') ?? null,
+    });
+    return c.json(show(event));
+  });
+
+  app.get('/', async (c) => {
+    const caller = c.get('caller');
+    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'type', 'types', 'created', 'delivery_success']);
+    const type = p.string('type');
+    const types = p.stringArray('types');
+    if (type && types)
+      throw invalid(
+        'You may only specify one of these parameters: type, types.',
+        'parameter_invalid',
+        'types',
+      );
+    if (types && types.length > 20) throw invalidParam('types', 'types may name at most 20 event types.');
+    const patterns = type ? [type] : (types ?? []);
+    patterns.forEach((t, i) => {
+      if (!isTypePattern(t))
+        throw invalidParam(type ? 'type' : `types[${i}]`, `Invalid event type filter: '${t}'.`);
+    });
+    const created = createdRange(p);
+    const deliverySuccess = p.bool('delivery_success');
+    const query: EventQuery = {
+      ...pageQuery(p),
+      accountId: caller.accountId,
+      livemode: caller.livemode,
+      ...(patterns.length ? { types: toTypeFilter(patterns) } : {}),
+      ...(created ? { created } : {}),
+      ...(deliverySuccess !== undefined ? { deliverySuccess } : {}),
+    };
+    const page = await rt.store.listEvents(query);
+    return c.json(listObject('/v1/events', page, show));
+  });
+
+  app.get('/:id', async (c) => {
+    new Params(c.get('params'), []);
+    return c.json(show(await visibleEvent(rt, c.get('caller'), c.req.param('id'))));
+  });
+
+  // What `stripe events resend` calls. Resends now; automatic retries go on as scheduled.
+  app.post('/:id/retry', async (c) => {
+    const base = c.get('caller');
+    const p = new Params(c.get('params'), ['webhook_endpoint', 'account']);
+    const account = p.string('account');
+    let caller = base;
+    if (account && account !== base.accountId) {
+      const acct = await rt.store.getAccount(account);
+      if (!acct || acct.platformId !== rt.platform.id) throw noSuch('account', account, 'account');
+      caller = { ...base, accountId: acct.id, connectedAccount: acct };
+    }
+    const event = await visibleEvent(rt, caller, c.req.param('id'));
+    const endpointId = p.string('webhook_endpoint');
+    let endpointIds: string[];
+    if (endpointId) {
+      const ep = await rt.store.getEndpoint(endpointId);
+      if (!ep) throw noSuch('webhook endpoint', endpointId, 'webhook_endpoint');
+      const link = await accountLink(rt.store, rt.platform.id, event.accountId);
+      // Whether this endpoint could ever receive this event, ignoring its filters: same rules as routing.
+      const decision = routeDecision(event, link ? { ...link, connected: true } : null, {
+        ...ep,
+        status: 'enabled',
+        enabledEvents: ['*'],
+      });
+      if (!decision.deliver) {
+        throw invalidParam(
+          'webhook_endpoint',
+          `Webhook endpoint '${endpointId}' does not receive events of this account and mode.`,
+        );
+      }
+      if (ep.status !== 'enabled') {
+        throw invalidParam(
+          'webhook_endpoint',
+          `Webhook endpoint '${endpointId}' is disabled; enable it before resending.`,
+        );
+      }
+      endpointIds = [ep.id];
+    } else {
+      endpointIds = (await rt.store.listDeliveries(event.id)).map((d) => d.endpointId);
+    }
+    for (const id of endpointIds) {
+      const ep = await rt.store.getEndpoint(id);
+      if (ep?.status !== 'enabled') continue;
+      const delivery = await rt.store.getDelivery(event.id, ep.id);
+      const now = rt.clock();
+      await rt.dispatcher.resend({
+        deliveryId: delivery?.id ?? null,
+        eventId: event.id,
+        endpointId: ep.id,
+        url: ep.url,
+        secrets: ep.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
+        body: event.body,
+        livemode: event.livemode,
+      });
+    }
+    return c.json(show((await rt.store.getEvent(event.id)) ?? event));
+  });
+
+  // Switchboard extension: the attempt log of one event, newest first.
+  app.get('/:id/delivery_attempts', async (c) => {
+    const p = new Params(c.get('params'), [...PAGE_PARAMS]);
+    const event = await visibleEvent(rt, c.get('caller'), c.req.param('id'));
+    const page = await rt.store.listAttempts({ ...pageQuery(p), eventId: event.id });
+    return c.json(listObject(`/v1/events/${event.id}/delivery_attempts`, page, attemptForApi));
+  });
+
+  return app;
+}
+
+export function publishDeps(rt: Runtime) {
+  return {
+    store: rt.store,
+    clock: rt.clock,
+    platformId: rt.platform.id,
+    onPublished: () => rt.dispatcher.wake(),
+  };
+}

@@ -1,0 +1,190 @@
+/** `/v1/webhook_endpoints`: Stripe's API, plus `roll_secret` and the attempt log (Switchboard extensions). */
+
+import { Hono } from 'hono';
+import { checkTargetUrl } from '../../delivery/targetGuard.js';
+import { newId, randomToken } from '../../ids.js';
+import { endpointForApi, MAX_ENDPOINTS_PER_ACCOUNT } from '../../objects/webhookEndpoint.js';
+import { isEnabledEventsEntry } from '../../routing/eventTypes.js';
+import type { EndpointPatch, EndpointRecord, EndpointSecret } from '../../store/types.js';
+import type { ApiEnv, Caller, Runtime } from '../context.js';
+import { invalid, invalidParam, noSuch } from '../errors.js';
+import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
+import { applyMetadata, Params } from '../params.js';
+import { attemptForApi } from './attempts.js';
+
+/** Longest overlap a rolled secret may keep signing (Stripe's dashboard offers up to 24 h). */
+export const MAX_ROLL_OVERLAP_S = 24 * 60 * 60;
+
+export const newEndpointSecret = (): string => `whsec_${randomToken(32)}`;
+
+function validUrl(rt: Runtime, url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidParam(
+      'url',
+      `Invalid URL: ${url}. URLs must be absolute and use http or https.`,
+      'url_invalid',
+    );
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw invalidParam('url', `Invalid URL: ${url}. URLs must use http or https.`, 'url_invalid');
+  }
+  // Names are checked again at delivery time, when they resolve; literal private addresses can be refused now.
+  const guard = checkTargetUrl(url, rt.allowPrivateTargets);
+  if (!guard.ok) {
+    throw invalidParam(
+      'url',
+      `Invalid URL: ${url}: ${guard.error}. Start the server with --allow-private-targets to deliver to private or loopback addresses.`,
+      'url_invalid',
+    );
+  }
+  return url;
+}
+
+function validEvents(events: string[]): string[] {
+  if (events.length === 0)
+    throw invalidParam('enabled_events', 'enabled_events must name at least one event type or *.');
+  events.forEach((e, i) => {
+    if (!isEnabledEventsEntry(e)) {
+      throw invalidParam(
+        `enabled_events[${i}]`,
+        `Invalid event type: '${e}'. Use an event type such as 'account.updated', or '*'.`,
+      );
+    }
+  });
+  return [...new Set(events)];
+}
+
+async function ownEndpoint(rt: Runtime, caller: Caller, id: string): Promise<EndpointRecord> {
+  const ep = await rt.store.getEndpoint(id);
+  if (!ep || ep.ownerAccountId !== caller.accountId || ep.livemode !== caller.livemode) {
+    throw noSuch('webhook endpoint', id);
+  }
+  return ep;
+}
+
+export function webhookEndpointRoutes(rt: Runtime): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const show = (ep: EndpointRecord, withSecret = false) =>
+    endpointForApi(ep, rt.platform.applicationId, withSecret);
+
+  app.post('/', async (c) => {
+    const caller = c.get('caller');
+    const p = new Params(c.get('params'), [
+      'url',
+      'enabled_events',
+      'connect',
+      'api_version',
+      'description',
+      'metadata',
+    ]);
+    const url = validUrl(rt, p.string('url', { required: true })!);
+    const enabledEvents = validEvents(p.stringArray('enabled_events', { required: true })!);
+    const connect = p.bool('connect') ?? false;
+    if (connect && caller.connectedAccount) {
+      throw invalidParam(
+        'connect',
+        'Only a platform can create Connect endpoints; remove the Stripe-Account header.',
+      );
+    }
+    const count = await rt.store.countEndpoints(caller.accountId, caller.livemode);
+    if (count >= MAX_ENDPOINTS_PER_ACCOUNT) {
+      throw invalid(
+        `You have reached the maximum of ${MAX_ENDPOINTS_PER_ACCOUNT} test or live webhook endpoints on this account.`,
+        'webhook_endpoint_limit_reached',
+      );
+    }
+    const ep: EndpointRecord = {
+      id: newId('we'),
+      ownerAccountId: caller.accountId,
+      livemode: caller.livemode,
+      connect,
+      url,
+      enabledEvents,
+      status: 'enabled',
+      disabledReason: null,
+      apiVersion: p.string('api_version', { maxLength: 64 }) || null,
+      description: p.string('description', { maxLength: 5000 }) || null,
+      metadata: applyMetadata({}, p.metadata()),
+      secrets: [{ secret: newEndpointSecret(), expiresAt: null }],
+      createdAt: rt.clock(),
+      lastSuccessAt: null,
+    };
+    await rt.store.createEndpoint(ep);
+    return c.json(show(ep, true));
+  });
+
+  app.get('/', async (c) => {
+    const caller = c.get('caller');
+    const p = new Params(c.get('params'), [...PAGE_PARAMS]);
+    const page = await rt.store.listEndpoints(caller.accountId, caller.livemode, pageQuery(p));
+    return c.json(listObject('/v1/webhook_endpoints', page, (ep) => show(ep)));
+  });
+
+  app.get('/:id', async (c) => {
+    new Params(c.get('params'), []);
+    return c.json(show(await ownEndpoint(rt, c.get('caller'), c.req.param('id'))));
+  });
+
+  app.post('/:id', async (c) => {
+    const p = new Params(c.get('params'), ['url', 'enabled_events', 'description', 'metadata', 'disabled']);
+    const ep = await ownEndpoint(rt, c.get('caller'), c.req.param('id'));
+    const patch: EndpointPatch = {};
+    const url = p.string('url');
+    if (url !== undefined) patch.url = validUrl(rt, url);
+    const events = p.stringArray('enabled_events');
+    if (events !== undefined) patch.enabledEvents = validEvents(events);
+    const description = p.string('description', { maxLength: 5000 });
+    if (description !== undefined) patch.description = description || null;
+    if (p.has('metadata')) patch.metadata = applyMetadata(ep.metadata, p.metadata());
+    const disabled = p.bool('disabled');
+    if (disabled === true && ep.status !== 'disabled') {
+      patch.status = 'disabled';
+      patch.disabledReason = 'manual';
+    } else if (disabled === false && ep.status !== 'enabled') {
+      patch.status = 'enabled';
+      patch.disabledReason = null;
+    }
+    const updated = await rt.store.updateEndpoint(ep.id, patch);
+    if (!updated) throw noSuch('webhook endpoint', ep.id);
+    return c.json(show(updated));
+  });
+
+  app.delete('/:id', async (c) => {
+    new Params(c.get('params'), []);
+    const ep = await ownEndpoint(rt, c.get('caller'), c.req.param('id'));
+    await rt.store.deleteEndpoint(ep.id);
+    return c.json({ id: ep.id, object: 'webhook_endpoint', deleted: true });
+  });
+
+  // Switchboard extension: issue a new secret; the old one keeps signing for `expires_in` seconds (≤ 24 h).
+  app.post('/:id/roll_secret', async (c) => {
+    const p = new Params(c.get('params'), ['expires_in']);
+    const ep = await ownEndpoint(rt, c.get('caller'), c.req.param('id'));
+    const overlapS = p.int('expires_in', { min: 0, max: MAX_ROLL_OVERLAP_S }) ?? MAX_ROLL_OVERLAP_S;
+    const now = rt.clock();
+    const expiresAt = now + overlapS * 1000;
+    const secrets: EndpointSecret[] = [{ secret: newEndpointSecret(), expiresAt: null }];
+    if (overlapS > 0) {
+      for (const s of ep.secrets) {
+        if (s.expiresAt === null) secrets.push({ secret: s.secret, expiresAt });
+        else if (s.expiresAt > now) secrets.push(s);
+      }
+    }
+    const updated = await rt.store.updateEndpoint(ep.id, { secrets });
+    if (!updated) throw noSuch('webhook endpoint', ep.id);
+    return c.json(show(updated, true));
+  });
+
+  // Switchboard extension: the attempt log of one endpoint, newest first.
+  app.get('/:id/delivery_attempts', async (c) => {
+    const p = new Params(c.get('params'), [...PAGE_PARAMS]);
+    const ep = await ownEndpoint(rt, c.get('caller'), c.req.param('id'));
+    const page = await rt.store.listAttempts({ ...pageQuery(p), endpointId: ep.id });
+    return c.json(listObject(`/v1/webhook_endpoints/${ep.id}/delivery_attempts`, page, attemptForApi));
+  });
+
+  return app;
+}

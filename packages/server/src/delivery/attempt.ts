@@ -1,0 +1,101 @@
+/**
+ * One delivery attempt: sign with a fresh timestamp, send, classify. Shared
+ * by the dispatcher (automatic attempts) and the resend route (manual ones).
+ */
+
+import { randomBytes } from 'node:crypto';
+import { buildSignatureHeader } from '@switchboard/webhooks';
+import { toUnixSeconds } from '../clock.js';
+import { newId } from '../ids.js';
+import type { AttemptRecord } from '../store/types.js';
+import { classifyOutcome } from './outcome.js';
+import type { Sender } from './send.js';
+
+/** The headers Stripe sends with every webhook (reference §6). */
+export const DELIVERY_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-cache',
+  'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+  accept: '*/*; q=0.5, application/xml',
+};
+
+export interface AttemptTarget {
+  deliveryId: string | null;
+  eventId: string;
+  endpointId: string;
+  url: string;
+  secrets: string[];
+  body: string;
+  livemode: boolean;
+}
+
+export interface AttemptReport {
+  record: AttemptRecord;
+  success: boolean;
+  retryAfterMs: number | null;
+}
+
+/**
+ * The `Stripe-Signature` value for one attempt. Test-mode events also carry a
+ * `v0` that is deliberately meaningless, as Stripe's do, so receivers that
+ * accept any scheme but `v1` are caught in testing.
+ */
+export function signatureFor(
+  body: string,
+  secrets: string[],
+  timestampUnix: number,
+  livemode: boolean,
+): string {
+  return buildSignatureHeader({
+    payload: body,
+    secrets,
+    timestamp: timestampUnix,
+    ...(livemode ? {} : { extraSchemes: { v0: randomBytes(32).toString('hex') } }),
+  });
+}
+
+export async function attemptDelivery(
+  sender: Sender,
+  clock: () => number,
+  target: AttemptTarget,
+  manual: boolean,
+): Promise<AttemptReport> {
+  const attemptedAt = clock();
+  const headers = {
+    ...DELIVERY_HEADERS,
+    'stripe-signature': signatureFor(
+      target.body,
+      target.secrets,
+      toUnixSeconds(attemptedAt),
+      target.livemode,
+    ),
+  };
+  const result = await sender.send(target.url, headers, target.body);
+  const verdict = classifyOutcome({
+    statusCode: result.statusCode,
+    errorCode: result.errorCode,
+    headers: result.headers,
+    now: clock(),
+  });
+  const error = verdict.success
+    ? null
+    : result.errorMessage && result.errorCode
+      ? `${verdict.error}: ${result.errorMessage}`
+      : verdict.error;
+  return {
+    success: verdict.success,
+    retryAfterMs: verdict.retryAfterMs,
+    record: {
+      id: newId('wa'),
+      deliveryId: target.deliveryId,
+      eventId: target.eventId,
+      endpointId: target.endpointId,
+      attemptedAt,
+      durationMs: Math.round(result.durationMs),
+      statusCode: result.statusCode,
+      error,
+      responseBody: result.responseBody,
+      manual,
+    },
+  };
+}

@@ -1,0 +1,260 @@
+/**
+ * The network edge of delivery: POST one signed body to one endpoint and
+ * report what happened. Everything about the attempt is bounded: time
+ * (connect, headers and body together), response size, and where it may go.
+ */
+
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+import { Pool } from 'undici';
+import { checkTargetUrl, isPrivateAddress } from './targetGuard.js';
+
+export type SendErrorCode =
+  | 'timeout'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns_failure'
+  | 'private_target'
+  | 'invalid_url'
+  | 'tls_error'
+  | 'network_error';
+
+export interface SendResult {
+  /** `null` when no status line arrived. */
+  statusCode: number | null;
+  headers: Record<string, string | string[] | undefined>;
+  /** At most `maxResponseBytes` of the body, decoded as UTF-8; `null` when no response arrived. */
+  responseBody: string | null;
+  durationMs: number;
+  /** Set exactly when `statusCode` is `null`. */
+  errorCode: SendErrorCode | null;
+  errorMessage: string | null;
+}
+
+/** Resolves a host name to every address it has, as `dns.lookup` with `all: true`. */
+export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
+
+export interface SenderOptions {
+  /** Bound on the whole attempt: connecting, waiting for headers and reading the body. */
+  timeoutMs: number;
+  /** Allow loopback, private and link-local targets (local development). */
+  allowPrivateTargets: boolean;
+  /** How much of a response body is kept for the attempt log; default 4096. */
+  maxResponseBytes?: number;
+  /** Open connections per endpoint origin; default 16. */
+  connectionsPerOrigin?: number;
+  /** Name resolution; default `dns.lookup` (the system resolver, `/etc/hosts` included). */
+  resolveHost?: ResolveHost;
+}
+
+export interface Sender {
+  /** POST `body` to `url`. Never throws: every failure is a `SendResult`. */
+  send(url: string, headers: Record<string, string>, body: string): Promise<SendResult>;
+  /** Close every connection; later sends fail with `network_error`. */
+  close(): Promise<void>;
+}
+
+const PRIVATE_TARGET = 'ESWITCHBOARD_PRIVATE_TARGET';
+
+const systemResolve: ResolveHost = (hostname) =>
+  new Promise((resolve, reject) => {
+    dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses)));
+  });
+
+/**
+ * A `lookup` for socket connections that refuses private addresses unless
+ * allowed. It runs when a connection is opened, on the addresses actually
+ * connected to, so a name cannot pass a check and then rebind to 127.0.0.1.
+ * Only names reach it: sockets skip `lookup` for literal IPs.
+ */
+export function guardedLookup(resolveHost: ResolveHost, allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolveHost(hostname).then(
+      (found) => {
+        const family = options.family === 4 || options.family === 6 ? options.family : 0;
+        const usable = found.filter((a) => family === 0 || a.family === family);
+        // Private answers are dropped rather than failing the whole name, so
+        // a host with both kinds of address is reached only on its public ones.
+        const allowed = allowPrivate ? usable : usable.filter((a) => !isPrivateAddress(a.address));
+        if (allowed.length === 0) {
+          const error: NodeJS.ErrnoException =
+            usable.length > 0
+              ? new Error(
+                  `${hostname} resolves to private addresses only (${usable.map((a) => a.address).join(', ')})`,
+                )
+              : new Error(`${hostname} has no usable address`);
+          error.code = usable.length > 0 ? PRIVATE_TARGET : 'ENOTFOUND';
+          callback(error, '', 0);
+        } else if (options.all) {
+          callback(null, allowed);
+        } else {
+          callback(null, allowed[0]!.address, allowed[0]!.family);
+        }
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
+}
+
+const TLS_CODES =
+  /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|EPROTO$)/;
+
+/** The error codes found on `error`, its causes and, for aggregated failures, its parts. */
+function codesOf(error: unknown, depth = 0): string[] {
+  if (depth > 4 || typeof error !== 'object' || error === null) return [];
+  const codes: string[] = [];
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') codes.push(code);
+  codes.push(...codesOf(cause, depth + 1));
+  if (Array.isArray(errors)) for (const part of errors) codes.push(...codesOf(part, depth + 1));
+  return codes;
+}
+
+function classifyError(error: unknown): SendErrorCode {
+  const codes = codesOf(error);
+  const has = (...wanted: string[]) => codes.some((c) => wanted.includes(c));
+  if (has(PRIVATE_TARGET)) return 'private_target';
+  if (has('ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA')) return 'dns_failure';
+  if (codes.some((c) => TLS_CODES.test(c))) return 'tls_error';
+  if (has('ECONNREFUSED')) return 'connection_refused';
+  if (has('UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT'))
+    return 'timeout';
+  if (has('ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED')) return 'connection_reset';
+  if (has('ERR_INVALID_URL')) return 'invalid_url';
+  return 'network_error';
+}
+
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause =
+    error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
+}
+
+/**
+ * Read at most `max` bytes of `body`, then stop and destroy it. Resolves with
+ * what was read even when the stream fails part-way (timeout, reset).
+ */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  try {
+    for await (const chunk of body) {
+      const room = max - size;
+      if (chunk.length > room) {
+        chunks.push(chunk.subarray(0, room));
+        size = max;
+        truncated = true;
+        break; // Ends the iteration, which destroys the stream.
+      }
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+  } catch {
+    truncated = true;
+  } finally {
+    body.destroy();
+  }
+  const bytes = Buffer.concat(chunks, size);
+  // A cut can split a UTF-8 sequence; leave the partial character out.
+  return truncated ? new StringDecoder('utf8').write(bytes) : bytes.toString('utf8');
+}
+
+const failure = (start: number, errorCode: SendErrorCode, errorMessage: string): SendResult => ({
+  statusCode: null,
+  headers: {},
+  responseBody: null,
+  durationMs: performance.now() - start,
+  errorCode,
+  errorMessage,
+});
+
+/**
+ * A sender with one connection pool per endpoint origin.
+ *
+ * @example
+ * const sender = createSender({ timeoutMs: 30_000, allowPrivateTargets: false });
+ * const result = await sender.send('https://hooks.example.com/stripe', headers, body);
+ * await sender.close();
+ */
+export function createSender(options: SenderOptions): Sender {
+  const { timeoutMs, allowPrivateTargets } = options;
+  const maxResponseBytes = options.maxResponseBytes ?? 4096;
+  const lookup = guardedLookup(options.resolveHost ?? systemResolve, allowPrivateTargets);
+  const pools = new Map<string, Pool>();
+  let closed = false;
+
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: options.connectionsPerOrigin ?? 16,
+        connect: { lookup, timeout: timeoutMs },
+        // Backstops only: the attempt's own timer below bounds the whole exchange.
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      pools.set(origin, pool);
+    }
+    return pool;
+  };
+
+  async function send(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
+    const start = performance.now();
+    if (closed) return failure(start, 'network_error', 'sender is closed');
+    // Literal IP hosts never reach `lookup`, so they are judged here.
+    const target = checkTargetUrl(url, allowPrivateTargets);
+    if (!target.ok) {
+      return failure(
+        start,
+        target.reason === 'private_target' ? 'private_target' : 'invalid_url',
+        target.error,
+      );
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new Error(`no complete response within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      const response = await poolFor(target.url.origin).request({
+        method: 'POST',
+        path: `${target.url.pathname}${target.url.search}`,
+        headers,
+        body,
+        signal: controller.signal,
+      });
+      // Once the status line is in, the verdict is made: a 2xx whose body
+      // never ends has still been received by the endpoint, and calling it a
+      // failure would only send it again. The body is read for the log, up to
+      // the size cap or the timeout, whichever comes first.
+      const responseBody = await readCapped(response.body, maxResponseBytes);
+      return {
+        statusCode: response.statusCode,
+        headers: response.headers,
+        responseBody,
+        durationMs: performance.now() - start,
+        errorCode: null,
+        errorMessage: null,
+      };
+    } catch (error) {
+      if (controller.signal.aborted) return failure(start, 'timeout', `no response within ${timeoutMs} ms`);
+      return failure(start, classifyError(error), messageOf(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    const all = [...pools.values()];
+    pools.clear();
+    // Graceful: sends in flight finish, and each is bounded by the timeout.
+    await Promise.all(all.map((pool) => pool.close().catch(() => {})));
+  }
+
+  return { send, close };
+}

@@ -1,0 +1,149 @@
+/**
+ * The connected `account` object: creation defaults, updates, and the
+ * `previous_attributes` of the `account.updated` event an update emits. Pure.
+ */
+
+import type Stripe from 'stripe';
+import type { JsonObject } from '../store/types.js';
+
+export const ACCOUNT_TYPES = ['standard', 'express', 'custom'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];
+
+/** Requirements a new account starts with, as Stripe lists them for a US individual. */
+const INITIAL_REQUIREMENTS = [
+  'business_profile.mcc',
+  'business_profile.url',
+  'business_type',
+  'external_account',
+  'representative.first_name',
+  'representative.last_name',
+  'tos_acceptance.date',
+  'tos_acceptance.ip',
+];
+
+export interface NewAccountInput {
+  id: string;
+  type: AccountType;
+  createdUnix: number;
+  country?: string;
+  email?: string | null;
+  defaultCurrency?: string;
+  metadata?: Record<string, string>;
+  businessType?: Stripe.Account.BusinessType | null;
+  businessProfile?: Record<string, unknown>;
+  capabilities?: string[];
+}
+
+/**
+ * A new connected account with Stripe's shape: not yet able to charge or pay
+ * out, with its onboarding requirements currently due.
+ */
+export function newAccountObject(input: NewAccountInput): Stripe.Account {
+  const country = input.country ?? 'US';
+  const capabilities: Record<string, 'inactive'> = {};
+  for (const c of input.capabilities ?? []) capabilities[c] = 'inactive';
+  const account = {
+    id: input.id,
+    object: 'account',
+    business_profile: {
+      mcc: null,
+      minority_owned_business_designation: null,
+      name: null,
+      product_description: null,
+      specified_commercial_transactions_act_url: null,
+      support_address: null,
+      support_email: null,
+      support_phone: null,
+      support_url: null,
+      url: null,
+      ...(input.businessProfile ?? {}),
+    },
+    business_type: input.businessType ?? null,
+    capabilities,
+    charges_enabled: false,
+    controller: {
+      is_controller: true,
+      type: 'application',
+    },
+    country,
+    created: input.createdUnix,
+    default_currency: input.defaultCurrency ?? (country === 'US' ? 'usd' : 'eur'),
+    details_submitted: false,
+    email: input.email ?? null,
+    external_accounts: {
+      object: 'list',
+      data: [],
+      has_more: false,
+      url: `/v1/accounts/${input.id}/external_accounts`,
+    },
+    future_requirements: {
+      alternatives: [],
+      current_deadline: null,
+      currently_due: [],
+      disabled_reason: null,
+      errors: [],
+      eventually_due: [],
+      past_due: [],
+      pending_verification: [],
+    },
+    metadata: input.metadata ?? {},
+    payouts_enabled: false,
+    requirements: {
+      alternatives: [],
+      current_deadline: null,
+      currently_due: [...INITIAL_REQUIREMENTS],
+      disabled_reason: 'requirements.past_due',
+      errors: [],
+      eventually_due: [...INITIAL_REQUIREMENTS],
+      past_due: [...INITIAL_REQUIREMENTS],
+      pending_verification: [],
+    },
+    tos_acceptance: { date: null, ip: null, user_agent: null },
+    type: input.type,
+  } satisfies Stripe.Account;
+  return account;
+}
+
+/** Top-level keys whose values differ, with their old values (arrays and objects whole). */
+export function previousAttributes(before: JsonObject, after: JsonObject): JsonObject {
+  const prev: JsonObject = {};
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const key of keys) {
+    if (!deepEqual(before[key], after[key])) prev[key] = before[key] === undefined ? null : before[key];
+  }
+  return prev;
+}
+
+/**
+ * Merge an update into a nested object the way Stripe's hashes behave:
+ * nested hashes merge key by key, arrays and scalars replace, '' unsets (null).
+ */
+export function mergeHash(target: JsonObject, patch: Record<string, unknown>): JsonObject {
+  const out: JsonObject = { ...target };
+  for (const [key, value] of Object.entries(patch)) {
+    const current = out[key];
+    if (value === '') out[key] = null;
+    else if (isHash(value) && isHash(current)) out[key] = mergeHash(current, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function isHash(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Structural equality for JSON values. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  }
+  const ao = a as JsonObject;
+  const bo = b as JsonObject;
+  const ak = Object.keys(ao);
+  if (ak.length !== Object.keys(bo).length) return false;
+  return ak.every((k) => Object.hasOwn(bo, k) && deepEqual(ao[k], bo[k]));
+}

@@ -1,0 +1,54 @@
+/** The `webhook_endpoint` object as the API serves it. Pure. */
+
+import { toUnixSeconds } from '../clock.js';
+import type { EndpointRecord } from '../store/types.js';
+
+export const MAX_ENDPOINTS_PER_ACCOUNT = 16;
+
+export interface WebhookEndpointShape {
+  id: string;
+  object: 'webhook_endpoint';
+  api_version: string | null;
+  application: string | null;
+  created: number;
+  description: string | null;
+  enabled_events: string[];
+  livemode: boolean;
+  metadata: Record<string, string>;
+  /** Only in the responses that create or roll the secret. */
+  secret?: string;
+  status: 'enabled' | 'disabled';
+  /** Switchboard extension: why the endpoint is disabled (`manual`, or why it was disabled automatically). */
+  disabled_reason: string | null;
+  url: string;
+}
+
+/**
+ * @param applicationId the platform's `ca_…`, shown on Connect endpoints only.
+ * @param withSecret include the current secret (create and roll responses).
+ */
+export function endpointForApi(
+  ep: EndpointRecord,
+  applicationId: string,
+  withSecret = false,
+): WebhookEndpointShape {
+  const out: WebhookEndpointShape = {
+    id: ep.id,
+    object: 'webhook_endpoint',
+    api_version: ep.apiVersion,
+    application: ep.connect ? applicationId : null,
+    created: toUnixSeconds(ep.createdAt),
+    description: ep.description,
+    enabled_events: ep.enabledEvents,
+    livemode: ep.livemode,
+    metadata: ep.metadata,
+    status: ep.status,
+    disabled_reason: ep.disabledReason,
+    url: ep.url,
+  };
+  if (withSecret) {
+    const current = ep.secrets.find((s) => s.expiresAt === null);
+    if (current) out.secret = current.secret;
+  }
+  return out;
+}

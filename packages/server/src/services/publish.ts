@@ -1,0 +1,90 @@
+/**
+ * Publishing an event: build it, route it, store it with its deliveries in
+ * one transaction, and wake the dispatcher. The caller answers only after
+ * this resolves, so an acknowledged event is durable.
+ */
+
+import { toUnixSeconds } from '../clock.js';
+import { newId } from '../ids.js';
+import { buildEvent, type StripeEventShape, serializeEvent } from '../objects/event.js';
+import { type AccountLink, candidateOwners, routeEvent } from '../routing/routing.js';
+import type { JsonObject, NewDelivery, Store, StoredEvent } from '../store/types.js';
+
+export interface PublishDeps {
+  store: Store;
+  clock: () => number;
+  platformId: string;
+  /** Called after the event is stored, to start deliveries now rather than at the next poll. */
+  onPublished?: (event: StoredEvent) => void;
+}
+
+export interface PublishInput {
+  /** The account the event belongs to: the platform or one of its connected accounts. */
+  accountId: string;
+  livemode: boolean;
+  type: string;
+  object: JsonObject;
+  previousAttributes?: JsonObject | null;
+  apiVersion: string;
+  requestId: string | null;
+  idempotencyKey: string | null;
+  /** Override the link (used by deauthorization, which routes the event as the account leaves). */
+  link?: AccountLink | null;
+}
+
+/** Resolve how an account hangs off the platform: null for the platform itself. */
+export async function accountLink(
+  store: Store,
+  platformId: string,
+  accountId: string,
+): Promise<AccountLink | null> {
+  if (accountId === platformId) return null;
+  const account = await store.getAccount(accountId);
+  if (!account) throw new Error(`unknown account ${accountId}`);
+  return { platformId: account.platformId, connected: account.deauthorizedAt === null };
+}
+
+export async function publishEvent(deps: PublishDeps, input: PublishInput): Promise<StoredEvent> {
+  const now = deps.clock();
+  const link =
+    input.link !== undefined ? input.link : await accountLink(deps.store, deps.platformId, input.accountId);
+  const endpoints = await deps.store.listRoutableEndpoints(candidateOwners(input.accountId, link));
+  const routed = routeEvent(
+    { accountId: input.accountId, livemode: input.livemode, type: input.type },
+    link,
+    endpoints,
+  );
+  const event: StripeEventShape = buildEvent({
+    id: newId('evt'),
+    type: input.type,
+    account: link ? input.accountId : null,
+    apiVersion: input.apiVersion,
+    createdUnix: toUnixSeconds(now),
+    object: input.object,
+    previousAttributes: input.previousAttributes ?? null,
+    livemode: input.livemode,
+    pendingWebhooks: routed.length,
+    requestId: input.requestId,
+    idempotencyKey: input.idempotencyKey,
+  });
+  const record = {
+    id: event.id,
+    accountId: input.accountId,
+    livemode: input.livemode,
+    type: input.type,
+    createdUnix: event.created,
+    body: serializeEvent(event),
+    requestId: input.requestId,
+    idempotencyKey: input.idempotencyKey,
+  };
+  const deliveries: NewDelivery[] = routed.map((endpointId) => ({
+    id: newId('wd'),
+    eventId: event.id,
+    endpointId,
+    nextAttemptAt: now,
+  }));
+  await deps.store.appendEvent(record, deliveries);
+  const stored: StoredEvent = { ...record, pendingWebhooks: routed.length };
+  deps.onPublished?.(stored);
+  return stored;
+}

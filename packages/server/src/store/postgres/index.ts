@@ -1,0 +1,511 @@
+import type pg from 'pg';
+import { cursorNotFound, finishPage, likePrefix, planPage } from '../paging.js';
+import { applyEndpointPatch } from '../patch.js';
+import {
+  type AccountRow,
+  type ApiKeyRow,
+  ATTEMPT_COLUMNS,
+  type AttemptRow,
+  DELIVERY_COLUMNS,
+  type DeliveryRow,
+  ENDPOINT_COLUMNS,
+  type EndpointRow,
+  type EventRow,
+  type IdempotencyRow,
+  type PlatformRow,
+  toAccount,
+  toApiKey,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  toEvent,
+  toIdempotency,
+  toPlatform,
+} from '../rows.js';
+import type {
+  AccountRecord,
+  ApiKeyRecord,
+  AttemptQuery,
+  AttemptRecord,
+  AttemptResult,
+  ClaimedDelivery,
+  ClaimOptions,
+  DeliveryRecord,
+  EndpointPatch,
+  EndpointRecord,
+  EventQuery,
+  EventRecord,
+  IdempotencyRecord,
+  JsonObject,
+  NewDelivery,
+  Page,
+  PageQuery,
+  PlatformRecord,
+  Store,
+  StoredEvent,
+} from '../types.js';
+import { appendEvent } from './appendEvent.js';
+import { claimDue } from './claimDue.js';
+import { migrate } from './migrate.js';
+import { createPool, mapWriteError, prepared, type Queryable, transaction } from './pool.js';
+import { CANCEL_PENDING, recordAttempts } from './recordAttempts.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Where the tables live; created by migrate() if missing. Default `public`. */
+  schema?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+const EVENT_SELECT = `SELECT e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
+  ${PENDING_COUNT} AS pending_webhooks FROM events e`;
+const PLATFORM_SELECT = 'SELECT id, application_id, name, created_at FROM platforms LIMIT 1';
+const API_KEY_COLUMNS = 'hash, platform_id, livemode, hint, created_at';
+const ACCOUNT_COLUMNS = 'id, platform_id, object, created_at, deauthorized_at';
+
+/** A WHERE clause with numbered parameters, built up condition by condition. */
+class Where {
+  readonly conditions: string[] = [];
+  readonly params: unknown[] = [];
+
+  /** The placeholder for a new parameter. */
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  add(condition: string): this {
+    this.conditions.push(condition);
+    return this;
+  }
+
+  toString(): string {
+    return this.conditions.length === 0 ? '' : `WHERE ${this.conditions.join(' AND ')}`;
+  }
+}
+
+/** The PostgreSQL store: several nodes may share one database (SKIP LOCKED claims, leases). */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  return new PostgresStore(options);
+}
+
+class PostgresStore implements Store {
+  readonly engine = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly schema: string;
+
+  constructor(options: PostgresStoreOptions) {
+    this.schema = options.schema ?? 'public';
+    this.pool = createPool(options.connectionString, this.schema, options.poolSize);
+  }
+
+  private async rows<R extends pg.QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+    db: Queryable = this.pool,
+  ) {
+    return (await db.query<R>(sql, params)).rows;
+  }
+
+  private async one<R extends pg.QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+    db: Queryable = this.pool,
+  ) {
+    return (await db.query<R>(sql, params)).rows[0];
+  }
+
+  private async run(sql: string, params: unknown[] = [], db: Queryable = this.pool): Promise<number> {
+    return (await db.query(sql, params)).rowCount ?? 0;
+  }
+
+  /**
+   * One page of `select` (which ends in a FROM clause), newest first by `seq`.
+   * `scope(w)` adds the conditions that define the list; the cursor must name
+   * a row within them.
+   */
+  private async page<R extends pg.QueryResultRow>(
+    select: string,
+    seqColumn: string,
+    table: string,
+    scope: (w: Where) => void,
+    filter: (w: Where) => void,
+    page: PageQuery,
+  ) {
+    const plan = planPage(page);
+    const where = new Where();
+    scope(where);
+    filter(where);
+    if (plan.cursorId !== null) {
+      const cursorWhere = new Where();
+      scope(cursorWhere);
+      cursorWhere.add(`id = ${cursorWhere.param(plan.cursorId)}`);
+      const cursor = await this.one<{ seq: number }>(
+        `SELECT seq FROM ${table} ${cursorWhere}`,
+        cursorWhere.params,
+      );
+      if (cursor === undefined) throw cursorNotFound(plan.cursorId);
+      where.add(`${seqColumn} ${plan.comparison} ${where.param(cursor.seq)}`);
+    }
+    const rows = await this.rows<R>(
+      `${select} ${where} ORDER BY ${seqColumn} ${plan.order} LIMIT ${where.param(plan.fetch)}`,
+      where.params,
+    );
+    return { rows, plan };
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.pool, this.schema);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+
+  // Platform and keys
+
+  async getPlatform(): Promise<PlatformRecord | null> {
+    const row = await this.one<PlatformRow>(PLATFORM_SELECT);
+    return row === undefined ? null : toPlatform(row);
+  }
+
+  async initPlatform(platform: PlatformRecord, keys: ApiKeyRecord[]): Promise<PlatformRecord> {
+    return transaction(this.pool, async (client) => {
+      // The singleton column makes a second platform conflict, even from another node.
+      const created = await this.run(
+        `INSERT INTO platforms (id, application_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [platform.id, platform.applicationId, platform.name, platform.createdAt],
+        client,
+      );
+      if (created > 0) await this.insertKeys(keys, client);
+      return toPlatform((await this.one<PlatformRow>(PLATFORM_SELECT, [], client))!);
+    });
+  }
+
+  private async insertKeys(all: ApiKeyRecord[], db: Queryable): Promise<void> {
+    // One statement cannot upsert a row twice: a key given twice keeps the last.
+    const keys = [...new Map(all.map((k) => [k.hash, k])).values()];
+    if (keys.length === 0) return;
+    await db.query(
+      `INSERT INTO api_keys (${API_KEY_COLUMNS})
+       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::bigint[])
+       ON CONFLICT (hash) DO UPDATE SET platform_id = excluded.platform_id, livemode = excluded.livemode,
+         hint = excluded.hint, created_at = excluded.created_at`,
+      [
+        keys.map((k) => k.hash),
+        keys.map((k) => k.platformId),
+        keys.map((k) => k.livemode),
+        keys.map((k) => k.hint),
+        keys.map((k) => k.createdAt),
+      ],
+    );
+  }
+
+  async putApiKeys(keys: ApiKeyRecord[]): Promise<void> {
+    // One statement: atomic on its own.
+    await this.insertKeys(keys, this.pool);
+  }
+
+  async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
+    const row = await this.one<ApiKeyRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
+    return row === undefined ? null : toApiKey(row);
+  }
+
+  async listApiKeys(platformId: string): Promise<ApiKeyRecord[]> {
+    const rows = await this.rows<ApiKeyRow>(
+      `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE platform_id = $1 ORDER BY created_at, hash`,
+      [platformId],
+    );
+    return rows.map(toApiKey);
+  }
+
+  // Connected accounts
+
+  async createAccount(a: AccountRecord): Promise<void> {
+    try {
+      await this.pool.query(`INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [
+        a.id,
+        a.platformId,
+        JSON.stringify(a.object),
+        a.createdAt,
+        a.deauthorizedAt,
+      ]);
+    } catch (err) {
+      throw mapWriteError(err, `Account ${a.id}`);
+    }
+  }
+
+  async getAccount(id: string): Promise<AccountRecord | null> {
+    const row = await this.one<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1`, [id]);
+    return row === undefined ? null : toAccount(row);
+  }
+
+  async updateAccount(id: string, object: JsonObject, deauthorizedAt?: number | null): Promise<void> {
+    if (deauthorizedAt === undefined) {
+      await this.run('UPDATE accounts SET object = $2 WHERE id = $1', [id, JSON.stringify(object)]);
+    } else {
+      await this.run('UPDATE accounts SET object = $2, deauthorized_at = $3 WHERE id = $1', [
+        id,
+        JSON.stringify(object),
+        deauthorizedAt,
+      ]);
+    }
+  }
+
+  async listAccounts(platformId: string, page: PageQuery): Promise<Page<AccountRecord>> {
+    const { rows, plan } = await this.page<AccountRow>(
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
+      'seq',
+      'accounts',
+      (w) => w.add(`platform_id = ${w.param(platformId)}`),
+      () => {},
+      page,
+    );
+    return finishPage(rows.map(toAccount), plan);
+  }
+
+  // Webhook endpoints
+
+  async createEndpoint(w: EndpointRecord): Promise<void> {
+    try {
+      await this.pool.query(
+        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [
+          w.id,
+          w.ownerAccountId,
+          w.livemode,
+          w.connect,
+          w.url,
+          JSON.stringify(w.enabledEvents),
+          w.status,
+          w.disabledReason,
+          w.apiVersion,
+          w.description,
+          JSON.stringify(w.metadata),
+          JSON.stringify(w.secrets),
+          w.createdAt,
+          w.lastSuccessAt,
+        ],
+      );
+    } catch (err) {
+      throw mapWriteError(err, `Webhook endpoint ${w.id}`);
+    }
+  }
+
+  async getEndpoint(id: string): Promise<EndpointRecord | null> {
+    const row = await this.one<EndpointRow>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1`,
+      [id],
+    );
+    return row === undefined ? null : toEndpoint(row);
+  }
+
+  async updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | null> {
+    return transaction(this.pool, async (client) => {
+      const row = await this.one<EndpointRow>(
+        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 FOR UPDATE`,
+        [id],
+        client,
+      );
+      if (row === undefined) return null;
+      const next = applyEndpointPatch(toEndpoint(row), patch);
+      await client.query(
+        `UPDATE webhook_endpoints SET url = $2, enabled_events = $3, description = $4, metadata = $5, status = $6,
+           disabled_reason = $7, secrets = $8 WHERE id = $1`,
+        [
+          id,
+          next.url,
+          JSON.stringify(next.enabledEvents),
+          next.description,
+          JSON.stringify(next.metadata),
+          next.status,
+          next.disabledReason,
+          JSON.stringify(next.secrets),
+        ],
+      );
+      if (next.status === 'disabled')
+        await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [[id]]));
+      return next;
+    });
+  }
+
+  async deleteEndpoint(id: string): Promise<boolean> {
+    return transaction(this.pool, async (client) => {
+      const deleted = (await this.run('DELETE FROM webhook_endpoints WHERE id = $1', [id], client)) > 0;
+      if (deleted) await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [[id]]));
+      return deleted;
+    });
+  }
+
+  async listEndpoints(
+    ownerAccountId: string,
+    livemode: boolean,
+    page: PageQuery,
+  ): Promise<Page<EndpointRecord>> {
+    const { rows, plan } = await this.page<EndpointRow>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
+      'seq',
+      'webhook_endpoints',
+      (w) => w.add(`owner_account_id = ${w.param(ownerAccountId)}`).add(`livemode = ${w.param(livemode)}`),
+      () => {},
+      page,
+    );
+    return finishPage(rows.map(toEndpoint), plan);
+  }
+
+  async countEndpoints(ownerAccountId: string, livemode: boolean): Promise<number> {
+    const row = await this.one<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM webhook_endpoints WHERE owner_account_id = $1 AND livemode = $2',
+      [ownerAccountId, livemode],
+    );
+    return row?.n ?? 0;
+  }
+
+  async listRoutableEndpoints(ownerAccountIds: string[]): Promise<EndpointRecord[]> {
+    if (ownerAccountIds.length === 0) return [];
+    const rows = await this.rows<EndpointRow>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
+       WHERE owner_account_id = ANY ($1::text[]) AND status = 'enabled' ORDER BY seq`,
+      [ownerAccountIds],
+    );
+    return rows.map(toEndpoint);
+  }
+
+  // Events and deliveries
+
+  async appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
+    await appendEvent(this.pool, event, deliveries);
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | null> {
+    const row = await this.one<EventRow>(`${EVENT_SELECT} WHERE e.id = $1`, [id]);
+    return row === undefined ? null : toEvent(row);
+  }
+
+  async listEvents(q: EventQuery): Promise<Page<StoredEvent>> {
+    const filter = (w: Where) => {
+      if (q.types !== undefined) {
+        const alternatives: string[] = [];
+        if (q.types.exact.length > 0) alternatives.push(`e.type = ANY (${w.param(q.types.exact)}::text[])`);
+        if (q.types.prefixes.length > 0) {
+          alternatives.push(`e.type LIKE ANY (${w.param(q.types.prefixes.map(likePrefix))}::text[])`);
+        }
+        w.add(alternatives.length === 0 ? 'FALSE' : `(${alternatives.join(' OR ')})`);
+      }
+      const c = q.created;
+      if (c?.gt !== undefined) w.add(`e.created_unix > ${w.param(c.gt)}`);
+      if (c?.gte !== undefined) w.add(`e.created_unix >= ${w.param(c.gte)}`);
+      if (c?.lt !== undefined) w.add(`e.created_unix < ${w.param(c.lt)}`);
+      if (c?.lte !== undefined) w.add(`e.created_unix <= ${w.param(c.lte)}`);
+      if (q.deliverySuccess !== undefined) {
+        const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+        w.add(q.deliverySuccess ? `NOT ${some}` : some);
+      }
+    };
+    const { rows, plan } = await this.page<EventRow>(
+      EVENT_SELECT,
+      'e.seq',
+      'events',
+      (w) => w.add(`account_id = ${w.param(q.accountId)}`).add(`livemode = ${w.param(q.livemode)}`),
+      filter,
+      q,
+    );
+    return finishPage(rows.map(toEvent), plan);
+  }
+
+  async getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null> {
+    const row = await this.one<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_id = $1 AND endpoint_id = $2`,
+      [eventId, endpointId],
+    );
+    return row === undefined ? null : toDelivery(row);
+  }
+
+  async listDeliveries(eventId: string): Promise<DeliveryRecord[]> {
+    const rows = await this.rows<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_id = $1 ORDER BY created_at, id`,
+      [eventId],
+    );
+    return rows.map(toDelivery);
+  }
+
+  async claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return claimDue(this.pool, options);
+  }
+
+  async recordAttempts(results: AttemptResult[]): Promise<void> {
+    if (results.length === 0) return;
+    await transaction(this.pool, (client) => recordAttempts(client, results));
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = await this.one<{ at: number | null }>(
+      `SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'`,
+    );
+    return row?.at ?? null;
+  }
+
+  async listAttempts(q: AttemptQuery): Promise<Page<AttemptRecord>> {
+    const { rows, plan } = await this.page<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
+      'seq',
+      'delivery_attempts',
+      (w) => {
+        if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
+        if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
+      },
+      () => {},
+      q,
+    );
+    return finishPage(rows.map(toAttempt), plan);
+  }
+
+  // Idempotency
+
+  async getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | null> {
+    const row = await this.one<IdempotencyRow>(
+      `SELECT scope, key, request_hash, status_code, response_body, created_at
+       FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [scope, key],
+    );
+    return row === undefined ? null : toIdempotency(row);
+  }
+
+  async putIdempotency(r: IdempotencyRecord): Promise<boolean> {
+    const inserted = await this.run(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING`,
+      [r.scope, r.key, r.requestHash, r.statusCode, r.responseBody, r.createdAt],
+    );
+    return inserted > 0;
+  }
+
+  async prune(
+    eventsBefore: number,
+    idempotencyBefore: number,
+  ): Promise<{ events: number; idempotency: number }> {
+    // created_unix * 1000 < eventsBefore, for whole seconds.
+    const beforeUnix = Math.ceil(eventsBefore / 1000);
+    return transaction(this.pool, async (client) => {
+      await client.query(
+        'DELETE FROM delivery_attempts WHERE event_id IN (SELECT id FROM events WHERE created_unix < $1)',
+        [beforeUnix],
+      );
+      // Deliveries go with their event (ON DELETE CASCADE).
+      const events = await this.run('DELETE FROM events WHERE created_unix < $1', [beforeUnix], client);
+      const idempotency = await this.run(
+        'DELETE FROM idempotency_keys WHERE created_at < $1',
+        [idempotencyBefore],
+        client,
+      );
+      return { events, idempotency };
+    });
+  }
+}

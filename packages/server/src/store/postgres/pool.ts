@@ -1,0 +1,95 @@
+import pg from 'pg';
+import { StoreError } from '../errors.js';
+
+export type PoolClient = pg.PoolClient;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+const INT8_OID = 20;
+
+// BIGINT holds millisecond times and seqs, all below 2^53: numbers, not strings.
+// Set on this package's pools only, so other pg users in the process keep the default.
+const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+  oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
+
+/**
+ * Connection settings that put every connection of the pool in `schema`: the
+ * search_path goes in the startup packet (`options=-c search_path=…`), so it
+ * is in force before the first query, with no extra round trip. Options the
+ * URL already carries are kept.
+ */
+export function connectionConfig(connectionString: string, schema: string): pg.PoolConfig {
+  // In `options`, backslash and whitespace are special; the identifier is quoted for the server.
+  const searchPath = `-c search_path=${pg.escapeIdentifier(schema).replace(/[\\\s]/g, (c) => `\\${c}`)}`;
+  let url: URL | null = null;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    // Not a URL (e.g. a socket path): pg parses it, and `options` below applies.
+  }
+  // Options in the URL would override the config's: merge them there.
+  if (url?.searchParams.has('options')) {
+    url.searchParams.set('options', `${url.searchParams.get('options')} ${searchPath}`);
+    return { connectionString: url.toString() };
+  }
+  return { connectionString, options: searchPath };
+}
+
+/** A pool whose every connection works in `schema`. */
+export function createPool(connectionString: string, schema: string, poolSize: number | undefined): pg.Pool {
+  const pool = new pg.Pool({
+    ...connectionConfig(connectionString, schema),
+    max: poolSize ?? 10,
+    types: { getTypeParser },
+  });
+  // An idle client whose server went away: the pool drops it, and the next
+  // query reports the loss. Without a listener this error would end the process.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** PostgreSQL's unique_violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23505';
+}
+
+/** Unique violations become `duplicate` StoreErrors; anything else passes through. */
+export function mapWriteError(err: unknown, what: string): unknown {
+  return isUniqueViolation(err) ? new StoreError('duplicate', `${what} already exists`) : err;
+}
+
+// deadlock_detected, serialization_failure: nothing was written, running again is safe.
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Run `fn` in a transaction on one client. Deadlocks (possible when batches of
+ * outcomes and endpoint updates touch the same rows in another order) are
+ * retried a few times.
+ */
+export async function transaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error;
+      }
+      const code = (err as { code?: unknown } | null)?.code;
+      if (attempt >= 4 || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;
+    } finally {
+      // A client that could not roll back is destroyed rather than reused.
+      client.release(broken);
+    }
+  }
+}
+
+/** A named statement: pg prepares it once per connection, so later runs skip parsing and planning. */
+export function prepared(name: string, text: string, values: unknown[]): pg.QueryConfig<unknown[]> {
+  return { name, text, values };
+}

@@ -1,0 +1,140 @@
+import { latestSuccesses } from '../patch.js';
+import type { AttemptResult } from '../types.js';
+import { type PoolClient, prepared } from './pool.js';
+
+// Multi-row statements over unnest()ed arrays: a batch costs a handful of
+// round trips whatever its size. An attempt whose event was pruned meanwhile
+// is dropped rather than left orphaned; a repeated attempt id (a retried
+// report) is ignored.
+const INSERT_ATTEMPTS = `
+INSERT INTO delivery_attempts
+  (id, delivery_id, event_id, endpoint_id, attempted_at, duration_ms, status_code, error, response_body, manual)
+SELECT a.id, a.delivery_id, a.event_id, a.endpoint_id, a.attempted_at, a.duration_ms, a.status_code,
+  a.error, a.response_body, a.manual
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::int[], $8::text[],
+  $9::text[], $10::boolean[])
+  AS a (id, delivery_id, event_id, endpoint_id, attempted_at, duration_ms, status_code, error, response_body, manual)
+WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = a.event_id)
+ON CONFLICT (id) DO NOTHING`;
+
+// Automatic outcomes apply only while the reporting node still holds the claim.
+const APPLY_OUTCOMES = `
+UPDATE deliveries d SET
+  status = CASE r.kind WHEN 'delivered' THEN 'delivered' WHEN 'failed' THEN 'failed' ELSE 'pending' END,
+  attempts = d.attempts + 1,
+  next_attempt_at = CASE r.kind WHEN 'retry' THEN r.at END,
+  delivered_at = CASE r.kind WHEN 'delivered' THEN r.at ELSE d.delivered_at END,
+  lease_until = NULL,
+  lease_owner = NULL
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS r (id, owner, kind, at)
+WHERE d.id = r.id AND d.status = 'pending' AND d.lease_owner = r.owner
+RETURNING d.id, d.endpoint_id, r.kind`;
+
+// A resend leaves the count, the schedule and any lease alone: an automatic
+// attempt in flight reports into a delivered row and changes nothing.
+const APPLY_RESENDS = `
+UPDATE deliveries d SET status = 'delivered', delivered_at = r.at
+FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r (event_id, endpoint_id, at)
+WHERE d.event_id = r.event_id AND d.endpoint_id = r.endpoint_id AND d.status <> 'delivered'`;
+
+const LAST_SUCCESS = `
+UPDATE webhook_endpoints w SET last_success_at = s.at
+FROM unnest($1::text[], $2::bigint[]) AS s (id, at)
+WHERE w.id = s.id AND (w.last_success_at IS NULL OR w.last_success_at < s.at)`;
+
+const DISABLE_ENDPOINTS = `
+UPDATE webhook_endpoints w SET status = 'disabled', disabled_reason = x.reason
+FROM unnest($1::text[], $2::text[]) AS x (id, reason)
+WHERE w.id = x.id AND w.status = 'enabled'`;
+
+export const CANCEL_PENDING = `
+UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL
+WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending'`;
+
+/**
+ * Split results into rounds in which each delivery appears once: one UPDATE
+ * … FROM cannot apply two results to the same row, and rounds keep their order.
+ */
+function rounds(results: AttemptResult[]): AttemptResult[][] {
+  const out: AttemptResult[][] = [];
+  let current: AttemptResult[] = [];
+  let seen = new Set<string>();
+  for (const r of results) {
+    const key =
+      r.outcome.kind === 'manual' ? `${r.attempt.eventId} ${r.attempt.endpointId}` : r.attempt.deliveryId;
+    if (key === null) continue;
+    if (seen.has(key)) {
+      out.push(current);
+      current = [];
+      seen = new Set();
+    }
+    seen.add(key);
+    current.push(r);
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** Record a batch of attempts and apply their outcomes, inside the caller's transaction. */
+export async function recordAttempts(client: PoolClient, results: AttemptResult[]): Promise<void> {
+  const attempts = results.map((r) => r.attempt);
+  await client.query(
+    prepared('sb_insert_attempts', INSERT_ATTEMPTS, [
+      attempts.map((a) => a.id),
+      attempts.map((a) => a.deliveryId),
+      attempts.map((a) => a.eventId),
+      attempts.map((a) => a.endpointId),
+      attempts.map((a) => a.attemptedAt),
+      attempts.map((a) => Math.round(a.durationMs)),
+      attempts.map((a) => a.statusCode),
+      attempts.map((a) => a.error),
+      attempts.map((a) => a.responseBody),
+      attempts.map((a) => a.manual),
+    ]),
+  );
+
+  const reasons = new Map<string, string>();
+  for (const round of rounds(results)) {
+    const automatic = round.filter((r) => r.outcome.kind !== 'manual' && r.leaseOwner !== null);
+    if (automatic.length > 0) {
+      const { rows } = await client.query<{ id: string; endpoint_id: string; kind: string }>(
+        prepared('sb_apply_outcomes', APPLY_OUTCOMES, [
+          automatic.map((r) => r.attempt.deliveryId),
+          automatic.map((r) => r.leaseOwner),
+          automatic.map((r) => r.outcome.kind),
+          automatic.map(({ attempt, outcome }) =>
+            outcome.kind === 'retry' ? outcome.at : attempt.attemptedAt,
+          ),
+        ]),
+      );
+      const moved = new Set(rows.map((row) => row.id));
+      for (const { attempt, outcome } of automatic) {
+        if (outcome.kind === 'failed' && outcome.disableEndpoint !== null && moved.has(attempt.deliveryId!)) {
+          reasons.set(attempt.endpointId, outcome.disableEndpoint.reason);
+        }
+      }
+    }
+    const resends = round.filter((r) => r.outcome.kind === 'manual' && r.outcome.ok).map((r) => r.attempt);
+    if (resends.length > 0) {
+      await client.query(
+        prepared('sb_apply_resends', APPLY_RESENDS, [
+          resends.map((a) => a.eventId),
+          resends.map((a) => a.endpointId),
+          resends.map((a) => a.attemptedAt),
+        ]),
+      );
+    }
+  }
+
+  const successes = latestSuccesses(results);
+  if (successes.size > 0) {
+    await client.query(
+      prepared('sb_last_success', LAST_SUCCESS, [[...successes.keys()], [...successes.values()]]),
+    );
+  }
+  if (reasons.size > 0) {
+    const ids = [...reasons.keys()];
+    await client.query(prepared('sb_disable_endpoints', DISABLE_ENDPOINTS, [ids, [...reasons.values()]]));
+    await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [ids]));
+  }
+}

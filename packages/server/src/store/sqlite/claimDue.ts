@@ -1,0 +1,58 @@
+import { claimScanSize } from '../claimScan.js';
+import { type ClaimedRow, toClaimed } from '../rows.js';
+import type { ClaimedDelivery, ClaimOptions } from '../types.js';
+import type { SqliteConn } from './db.js';
+
+// Eligible rows come from the partial index deliveries_due, oldest first;
+// ROW_NUMBER caps each endpoint; the joins bring what sending needs.
+const SELECT_DUE = `
+WITH candidates AS (
+  SELECT d.id, d.endpoint_id, d.next_attempt_at
+  FROM deliveries d
+  WHERE d.status = 'pending'
+    AND d.next_attempt_at <= @now
+    AND (d.lease_until IS NULL OR d.lease_until <= @now)
+    AND d.endpoint_id NOT IN (SELECT value FROM json_each(@exclude))
+  ORDER BY d.next_attempt_at, d.id
+  LIMIT @scan
+), ranked AS (
+  SELECT id, next_attempt_at,
+    ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rn
+  FROM candidates
+)
+SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.created_at,
+  e.body, e.livemode, w.url, w.secrets, w.last_success_at
+FROM ranked r
+JOIN deliveries d ON d.id = r.id
+JOIN events e ON e.id = d.event_id
+JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE r.rn <= @perEndpoint
+ORDER BY r.next_attempt_at, r.id
+LIMIT @limit`;
+
+// next_attempt_at follows the lease: if the claimer never reports, the
+// delivery is due again when the lease runs out, and nextDueAt says so.
+const LEASE = `
+UPDATE deliveries SET lease_until = @until, lease_owner = @owner, next_attempt_at = @until
+WHERE id IN (SELECT value FROM json_each(@ids))`;
+
+/** Claim due deliveries in one BEGIN IMMEDIATE transaction (SQLite has one writer). */
+export function claimDue(conn: SqliteConn, o: ClaimOptions): ClaimedDelivery[] {
+  if (o.limit <= 0 || o.perEndpointLimit <= 0) return [];
+  return conn.write(() => {
+    const rows = conn.stmt(SELECT_DUE).all({
+      now: o.now,
+      exclude: JSON.stringify(o.excludeEndpointIds),
+      scan: claimScanSize(o.limit, o.perEndpointLimit, true),
+      perEndpoint: o.perEndpointLimit,
+      limit: o.limit,
+    }) as ClaimedRow[];
+    if (rows.length === 0) return [];
+    conn.stmt(LEASE).run({
+      until: o.now + o.leaseMs,
+      owner: o.owner,
+      ids: JSON.stringify(rows.map((r) => r.id)),
+    });
+    return rows.map((r) => toClaimed(r, o.now));
+  });
+}

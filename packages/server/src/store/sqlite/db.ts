@@ -1,0 +1,54 @@
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+
+export type Stmt = Database.Statement<unknown[], unknown>;
+
+/** Past this many distinct SQL texts the oldest prepared statement is dropped. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/** A better-sqlite3 connection with its prepared statements cached by SQL text. */
+export class SqliteConn {
+  readonly db: Database.Database;
+  private readonly statements = new Map<string, Stmt>();
+
+  constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
+    this.db = new Database(path);
+    // WAL lets readers run beside the one writer; FULL also syncs the WAL on every commit.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${synchronous}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  /** The prepared statement for this SQL, prepared once. */
+  stmt(sql: string): Stmt {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = this.statements.keys().next().value;
+        if (oldest !== undefined) this.statements.delete(oldest);
+      }
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Run `fn` in a `BEGIN IMMEDIATE` transaction (a savepoint when already in one). */
+  write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+}
+
+/** better-sqlite3's error for a violated PRIMARY KEY or UNIQUE constraint. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** Unique violations become `duplicate` StoreErrors; anything else passes through. */
+export function mapWriteError(err: unknown, what: string): unknown {
+  return isUniqueViolation(err) ? new StoreError('duplicate', `${what} already exists`) : err;
+}
+
+export const bit = (v: boolean): number => (v ? 1 : 0);

@@ -1,0 +1,512 @@
+import { loadMigrations } from '../migrations.js';
+import { cursorNotFound, finishPage, globPrefix, planPage } from '../paging.js';
+import { applyEndpointPatch } from '../patch.js';
+import {
+  type AccountRow,
+  type ApiKeyRow,
+  ATTEMPT_COLUMNS,
+  type AttemptRow,
+  DELIVERY_COLUMNS,
+  type DeliveryRow,
+  ENDPOINT_COLUMNS,
+  type EndpointRow,
+  type EventRow,
+  type IdempotencyRow,
+  type PlatformRow,
+  toAccount,
+  toApiKey,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  toEvent,
+  toIdempotency,
+  toPlatform,
+} from '../rows.js';
+import type {
+  AccountRecord,
+  ApiKeyRecord,
+  AttemptQuery,
+  AttemptRecord,
+  AttemptResult,
+  ClaimedDelivery,
+  ClaimOptions,
+  DeliveryRecord,
+  EndpointPatch,
+  EndpointRecord,
+  EventQuery,
+  EventRecord,
+  IdempotencyRecord,
+  JsonObject,
+  NewDelivery,
+  Page,
+  PageQuery,
+  PlatformRecord,
+  Store,
+  StoredEvent,
+} from '../types.js';
+import { EventAppender } from './appendEvent.js';
+import { claimDue } from './claimDue.js';
+import { bit, mapWriteError, SqliteConn } from './db.js';
+import { CANCEL_PENDING, recordAttempts } from './recordAttempts.js';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  path: string;
+  /** FULL (default) syncs every commit; NORMAL may lose the last commits on power loss, never corrupts. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+const MIGRATIONS_DIR = new URL('../../../migrations/sqlite/', import.meta.url);
+
+const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+const EVENT_SELECT = `SELECT e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
+  ${PENDING_COUNT} AS pending_webhooks FROM events e`;
+
+/** A WHERE clause with positional parameters, built up condition by condition. */
+class Where {
+  readonly conditions: string[] = [];
+  readonly params: unknown[] = [];
+
+  add(condition: string, ...params: unknown[]): this {
+    this.conditions.push(condition);
+    this.params.push(...params);
+    return this;
+  }
+
+  toString(): string {
+    return this.conditions.length === 0 ? '' : `WHERE ${this.conditions.join(' AND ')}`;
+  }
+}
+
+/** The SQLite store: one file, one writer, WAL, group-committed event appends. */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  return new SqliteStore(options);
+}
+
+class SqliteStore implements Store {
+  readonly engine = 'sqlite';
+  private readonly conn: SqliteConn;
+  private readonly appender: EventAppender;
+
+  constructor(options: SqliteStoreOptions) {
+    this.conn = new SqliteConn(options.path, options.synchronous ?? 'FULL');
+    this.appender = new EventAppender(this.conn);
+  }
+
+  private get<R>(sql: string, ...params: unknown[]): R | undefined {
+    return this.conn.stmt(sql).get(...params) as R | undefined;
+  }
+
+  private all<R>(sql: string, ...params: unknown[]): R[] {
+    return this.conn.stmt(sql).all(...params) as R[];
+  }
+
+  private run(sql: string, ...params: unknown[]): number {
+    return this.conn.stmt(sql).run(...params).changes;
+  }
+
+  /**
+   * One page of `select` (which ends in a FROM clause, its table aliased or
+   * not), newest first by `seq`. The cursor must name a row of `scope`.
+   */
+  private page<R>(
+    select: string,
+    seqColumn: string,
+    where: Where,
+    scope: Where,
+    table: string,
+    page: PageQuery,
+  ) {
+    const plan = planPage(page);
+    if (plan.cursorId !== null) {
+      const cursorScope = new Where().add('id = ?', plan.cursorId);
+      cursorScope.conditions.push(...scope.conditions);
+      cursorScope.params.push(...scope.params);
+      const cursor = this.get<{ seq: number }>(
+        `SELECT seq FROM ${table} ${cursorScope}`,
+        ...cursorScope.params,
+      );
+      if (cursor === undefined) throw cursorNotFound(plan.cursorId);
+      where.add(`${seqColumn} ${plan.comparison} ?`, cursor.seq);
+    }
+    const rows = this.all<R>(
+      `${select} ${where} ORDER BY ${seqColumn} ${plan.order} LIMIT ?`,
+      ...where.params,
+      plan.fetch,
+    );
+    return { rows, plan };
+  }
+
+  async migrate(): Promise<void> {
+    const migrations = loadMigrations(MIGRATIONS_DIR);
+    const db = this.conn.db;
+    // One IMMEDIATE transaction: a second process waits, then finds them applied.
+    this.conn.write(() => {
+      db.exec(`CREATE TABLE IF NOT EXISTS switchboard_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+      )`);
+      const applied = new Set(
+        (db.prepare('SELECT version FROM switchboard_migrations').all() as { version: number }[]).map(
+          (r) => r.version,
+        ),
+      );
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        db.exec(m.sql);
+        db.prepare('INSERT INTO switchboard_migrations (version, name) VALUES (?, ?)').run(m.version, m.name);
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.get('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (!this.conn.db.open) return;
+    this.appender.flush();
+    this.conn.db.close();
+  }
+
+  // Platform and keys
+
+  async getPlatform(): Promise<PlatformRecord | null> {
+    const row = this.get<PlatformRow>('SELECT id, application_id, name, created_at FROM platforms LIMIT 1');
+    return row === undefined ? null : toPlatform(row);
+  }
+
+  async initPlatform(platform: PlatformRecord, keys: ApiKeyRecord[]): Promise<PlatformRecord> {
+    return this.conn.write(() => {
+      const created = this.run(
+        `INSERT INTO platforms (id, application_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        platform.id,
+        platform.applicationId,
+        platform.name,
+        platform.createdAt,
+      );
+      if (created > 0) this.insertKeys(keys);
+      const row = this.get<PlatformRow>('SELECT id, application_id, name, created_at FROM platforms LIMIT 1');
+      return toPlatform(row!);
+    });
+  }
+
+  private insertKeys(keys: ApiKeyRecord[]): void {
+    for (const k of keys) {
+      this.run(
+        `INSERT INTO api_keys (hash, platform_id, livemode, hint, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (hash) DO UPDATE SET platform_id = excluded.platform_id, livemode = excluded.livemode,
+           hint = excluded.hint, created_at = excluded.created_at`,
+        k.hash,
+        k.platformId,
+        bit(k.livemode),
+        k.hint,
+        k.createdAt,
+      );
+    }
+  }
+
+  async putApiKeys(keys: ApiKeyRecord[]): Promise<void> {
+    this.conn.write(() => this.insertKeys(keys));
+  }
+
+  async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
+    const row = this.get<ApiKeyRow>(
+      'SELECT hash, platform_id, livemode, hint, created_at FROM api_keys WHERE hash = ?',
+      hash,
+    );
+    return row === undefined ? null : toApiKey(row);
+  }
+
+  async listApiKeys(platformId: string): Promise<ApiKeyRecord[]> {
+    return this.all<ApiKeyRow>(
+      'SELECT hash, platform_id, livemode, hint, created_at FROM api_keys WHERE platform_id = ? ORDER BY created_at, hash',
+      platformId,
+    ).map(toApiKey);
+  }
+
+  // Connected accounts
+
+  async createAccount(a: AccountRecord): Promise<void> {
+    try {
+      this.run(
+        'INSERT INTO accounts (id, platform_id, object, created_at, deauthorized_at) VALUES (?, ?, ?, ?, ?)',
+        a.id,
+        a.platformId,
+        JSON.stringify(a.object),
+        a.createdAt,
+        a.deauthorizedAt,
+      );
+    } catch (err) {
+      throw mapWriteError(err, `Account ${a.id}`);
+    }
+  }
+
+  async getAccount(id: string): Promise<AccountRecord | null> {
+    const row = this.get<AccountRow>(
+      'SELECT id, platform_id, object, created_at, deauthorized_at FROM accounts WHERE id = ?',
+      id,
+    );
+    return row === undefined ? null : toAccount(row);
+  }
+
+  async updateAccount(id: string, object: JsonObject, deauthorizedAt?: number | null): Promise<void> {
+    if (deauthorizedAt === undefined) {
+      this.run('UPDATE accounts SET object = ? WHERE id = ?', JSON.stringify(object), id);
+    } else {
+      this.run(
+        'UPDATE accounts SET object = ?, deauthorized_at = ? WHERE id = ?',
+        JSON.stringify(object),
+        deauthorizedAt,
+        id,
+      );
+    }
+  }
+
+  async listAccounts(platformId: string, page: PageQuery): Promise<Page<AccountRecord>> {
+    const { rows, plan } = this.page<AccountRow>(
+      'SELECT id, platform_id, object, created_at, deauthorized_at FROM accounts',
+      'seq',
+      new Where().add('platform_id = ?', platformId),
+      new Where().add('platform_id = ?', platformId),
+      'accounts',
+      page,
+    );
+    return finishPage(rows.map(toAccount), plan);
+  }
+
+  // Webhook endpoints
+
+  async createEndpoint(w: EndpointRecord): Promise<void> {
+    try {
+      this.run(
+        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        w.id,
+        w.ownerAccountId,
+        bit(w.livemode),
+        bit(w.connect),
+        w.url,
+        JSON.stringify(w.enabledEvents),
+        w.status,
+        w.disabledReason,
+        w.apiVersion,
+        w.description,
+        JSON.stringify(w.metadata),
+        JSON.stringify(w.secrets),
+        w.createdAt,
+        w.lastSuccessAt,
+      );
+    } catch (err) {
+      throw mapWriteError(err, `Webhook endpoint ${w.id}`);
+    }
+  }
+
+  private endpoint(id: string): EndpointRecord | null {
+    const row = this.get<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = ?`, id);
+    return row === undefined ? null : toEndpoint(row);
+  }
+
+  async getEndpoint(id: string): Promise<EndpointRecord | null> {
+    return this.endpoint(id);
+  }
+
+  async updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | null> {
+    return this.conn.write(() => {
+      const current = this.endpoint(id);
+      if (current === null) return null;
+      const next = applyEndpointPatch(current, patch);
+      this.run(
+        `UPDATE webhook_endpoints SET url = ?, enabled_events = ?, description = ?, metadata = ?, status = ?,
+           disabled_reason = ?, secrets = ? WHERE id = ?`,
+        next.url,
+        JSON.stringify(next.enabledEvents),
+        next.description,
+        JSON.stringify(next.metadata),
+        next.status,
+        next.disabledReason,
+        JSON.stringify(next.secrets),
+        id,
+      );
+      if (next.status === 'disabled') this.run(CANCEL_PENDING, id);
+      return next;
+    });
+  }
+
+  async deleteEndpoint(id: string): Promise<boolean> {
+    return this.conn.write(() => {
+      const deleted = this.run('DELETE FROM webhook_endpoints WHERE id = ?', id) > 0;
+      if (deleted) this.run(CANCEL_PENDING, id);
+      return deleted;
+    });
+  }
+
+  async listEndpoints(
+    ownerAccountId: string,
+    livemode: boolean,
+    page: PageQuery,
+  ): Promise<Page<EndpointRecord>> {
+    const scope = () =>
+      new Where().add('owner_account_id = ?', ownerAccountId).add('livemode = ?', bit(livemode));
+    const { rows, plan } = this.page<EndpointRow>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
+      'seq',
+      scope(),
+      scope(),
+      'webhook_endpoints',
+      page,
+    );
+    return finishPage(rows.map(toEndpoint), plan);
+  }
+
+  async countEndpoints(ownerAccountId: string, livemode: boolean): Promise<number> {
+    const row = this.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM webhook_endpoints WHERE owner_account_id = ? AND livemode = ?',
+      ownerAccountId,
+      bit(livemode),
+    );
+    return row?.n ?? 0;
+  }
+
+  async listRoutableEndpoints(ownerAccountIds: string[]): Promise<EndpointRecord[]> {
+    if (ownerAccountIds.length === 0) return [];
+    return this.all<EndpointRow>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
+       WHERE owner_account_id IN (SELECT value FROM json_each(?)) AND status = 'enabled' ORDER BY seq`,
+      JSON.stringify(ownerAccountIds),
+    ).map(toEndpoint);
+  }
+
+  // Events and deliveries
+
+  appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
+    return this.appender.append(event, deliveries);
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | null> {
+    const row = this.get<EventRow>(`${EVENT_SELECT} WHERE e.id = ?`, id);
+    return row === undefined ? null : toEvent(row);
+  }
+
+  async listEvents(q: EventQuery): Promise<Page<StoredEvent>> {
+    const scope = () => new Where().add('account_id = ?', q.accountId).add('livemode = ?', bit(q.livemode));
+    const where = scope();
+    if (q.types !== undefined) {
+      const alternatives: string[] = [];
+      const params: unknown[] = [];
+      if (q.types.exact.length > 0) {
+        alternatives.push('e.type IN (SELECT value FROM json_each(?))');
+        params.push(JSON.stringify(q.types.exact));
+      }
+      if (q.types.prefixes.length > 0) {
+        alternatives.push('EXISTS (SELECT 1 FROM json_each(?) p WHERE e.type GLOB p.value)');
+        params.push(JSON.stringify(q.types.prefixes.map(globPrefix)));
+      }
+      where.add(alternatives.length === 0 ? '0' : `(${alternatives.join(' OR ')})`, ...params);
+    }
+    const c = q.created;
+    if (c?.gt !== undefined) where.add('e.created_unix > ?', c.gt);
+    if (c?.gte !== undefined) where.add('e.created_unix >= ?', c.gte);
+    if (c?.lt !== undefined) where.add('e.created_unix < ?', c.lt);
+    if (c?.lte !== undefined) where.add('e.created_unix <= ?', c.lte);
+    if (q.deliverySuccess !== undefined) {
+      const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+      where.add(q.deliverySuccess ? `NOT ${some}` : some);
+    }
+    const { rows, plan } = this.page<EventRow>(EVENT_SELECT, 'e.seq', where, scope(), 'events', q);
+    return finishPage(rows.map(toEvent), plan);
+  }
+
+  async getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null> {
+    const row = this.get<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_id = ? AND endpoint_id = ?`,
+      eventId,
+      endpointId,
+    );
+    return row === undefined ? null : toDelivery(row);
+  }
+
+  async listDeliveries(eventId: string): Promise<DeliveryRecord[]> {
+    return this.all<DeliveryRow>(
+      `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_id = ? ORDER BY created_at, id`,
+      eventId,
+    ).map(toDelivery);
+  }
+
+  async claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return claimDue(this.conn, options);
+  }
+
+  async recordAttempts(results: AttemptResult[]): Promise<void> {
+    recordAttempts(this.conn, results);
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = this.get<{ at: number | null }>(
+      `SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'`,
+    );
+    return row?.at ?? null;
+  }
+
+  async listAttempts(q: AttemptQuery): Promise<Page<AttemptRecord>> {
+    const scope = () => {
+      const w = new Where();
+      if (q.eventId !== undefined) w.add('event_id = ?', q.eventId);
+      if (q.endpointId !== undefined) w.add('endpoint_id = ?', q.endpointId);
+      return w;
+    };
+    const { rows, plan } = this.page<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
+      'seq',
+      scope(),
+      scope(),
+      'delivery_attempts',
+      q,
+    );
+    return finishPage(rows.map(toAttempt), plan);
+  }
+
+  // Idempotency
+
+  async getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | null> {
+    const row = this.get<IdempotencyRow>(
+      `SELECT scope, key, request_hash, status_code, response_body, created_at
+       FROM idempotency_keys WHERE scope = ? AND key = ?`,
+      scope,
+      key,
+    );
+    return row === undefined ? null : toIdempotency(row);
+  }
+
+  async putIdempotency(r: IdempotencyRecord): Promise<boolean> {
+    const inserted = this.run(
+      `INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body, created_at)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO NOTHING`,
+      r.scope,
+      r.key,
+      r.requestHash,
+      r.statusCode,
+      r.responseBody,
+      r.createdAt,
+    );
+    return inserted > 0;
+  }
+
+  async prune(
+    eventsBefore: number,
+    idempotencyBefore: number,
+  ): Promise<{ events: number; idempotency: number }> {
+    // created_unix * 1000 < eventsBefore, for whole seconds.
+    const beforeUnix = Math.ceil(eventsBefore / 1000);
+    return this.conn.write(() => {
+      this.run(
+        'DELETE FROM delivery_attempts WHERE event_id IN (SELECT id FROM events WHERE created_unix < ?)',
+        beforeUnix,
+      );
+      // Deliveries go with their event (ON DELETE CASCADE).
+      const events = this.run('DELETE FROM events WHERE created_unix < ?', beforeUnix);
+      const idempotency = this.run('DELETE FROM idempotency_keys WHERE created_at < ?', idempotencyBefore);
+      return { events, idempotency };
+    });
+  }
+}
