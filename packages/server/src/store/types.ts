@@ -112,6 +112,7 @@ export interface NewDelivery {
   id: string;
   eventId: string;
   endpointId: string;
+  /** The first attempt; also the delivery's `createdAt` (the start of its retry window). */
   nextAttemptAt: number;
 }
 
@@ -122,6 +123,10 @@ export interface DeliveryRecord {
   status: DeliveryStatus;
   /** Attempts made so far (manual resends not counted). */
   attempts: number;
+  /**
+   * null once delivered by the schedule, failed or cancelled. While claimed:
+   * the end of the lease, when it is due again if the claimer never reports.
+   */
   nextAttemptAt: number | null;
   createdAt: number;
   deliveredAt: number | null;

@@ -913,6 +913,22 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect((await store.listAttempts({ limit: 10, eventId: 'evt_1' })).data).toHaveLength(3);
       });
 
+      it('applies a batch in order when it holds the same delivery twice', async () => {
+        // The retry frees the claim, so the second report of the same delivery is stale.
+        await store.recordAttempts([
+          result('evt_1', 'we_1', { kind: 'retry', at: T0 + MIN }),
+          result('evt_1', 'we_1', { kind: 'delivered' }),
+          result('evt_1', 'we_2', { kind: 'delivered' }),
+        ]);
+        expect(await store.getDelivery('evt_1', 'we_1')).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          nextAttemptAt: T0 + MIN,
+        });
+        expect((await store.getDelivery('evt_1', 'we_2'))?.status).toBe('delivered');
+        expect((await store.listAttempts({ limit: 10, eventId: 'evt_1' })).data).toHaveLength(3);
+      });
+
       it('manual ok: delivers without counting, touching the schedule or the lease', async () => {
         await store.recordAttempts([result('evt_1', 'we_1', { kind: 'failed', disableEndpoint: null })]);
         await store.recordAttempts([

@@ -1,37 +1,109 @@
+import type pg from 'pg';
 import type { EventRecord, NewDelivery } from '../types.js';
-import { mapWriteError, prepared, type Queryable } from './pool.js';
+import { mapWriteError, prepared } from './pool.js';
 
-// One statement, so atomic without BEGIN/COMMIT round trips. The first attempt
-// is scheduled when the delivery is created: nextAttemptAt is its creation time.
+// One statement for any number of events, atomic on its own. Deliveries name
+// their event, inserted by the same statement: foreign keys are checked at its
+// end. The first attempt is scheduled when the delivery is created:
+// nextAttemptAt is its creation time.
 const APPEND = `
-WITH event AS (
+WITH inserted AS (
   INSERT INTO events (id, account_id, livemode, type, created_unix, body, request_id, idempotency_key)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-  RETURNING id
+  SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+    $8::text[])
 )
 INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at)
-SELECT d.id, event.id, d.endpoint_id, 'pending', 0, d.at, d.at
-FROM event, unnest($9::text[], $10::text[], $11::bigint[]) AS d (id, endpoint_id, at)`;
+SELECT d.id, d.event_id, d.endpoint_id, 'pending', 0, d.at, d.at
+FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[]) AS d (id, event_id, endpoint_id, at)`;
 
-/** Store an event and its deliveries atomically; resolves after COMMIT. */
-export async function appendEvent(db: Queryable, e: EventRecord, deliveries: NewDelivery[]): Promise<void> {
-  try {
-    await db.query(
-      prepared('sb_append_event', APPEND, [
-        e.id,
-        e.accountId,
-        e.livemode,
-        e.type,
-        e.createdUnix,
-        e.body,
-        e.requestId,
-        e.idempotencyKey,
-        deliveries.map((d) => d.id),
-        deliveries.map((d) => d.endpointId),
-        deliveries.map((d) => d.nextAttemptAt),
-      ]),
+/** Events per statement: bounds the size of one message to the server. */
+const MAX_BATCH = 200;
+
+interface Pending {
+  event: EventRecord;
+  deliveries: NewDelivery[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function params(batch: Pending[]): unknown[] {
+  const events = batch.map((p) => p.event);
+  const deliveries = batch.flatMap((p) => p.deliveries.map((d) => ({ ...d, eventId: p.event.id })));
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.accountId),
+    events.map((e) => e.livemode),
+    events.map((e) => e.type),
+    events.map((e) => e.createdUnix),
+    events.map((e) => e.body),
+    events.map((e) => e.requestId),
+    events.map((e) => e.idempotencyKey),
+    deliveries.map((d) => d.id),
+    deliveries.map((d) => d.eventId),
+    deliveries.map((d) => d.endpointId),
+    deliveries.map((d) => d.nextAttemptAt),
+  ];
+}
+
+/**
+ * Group commit, as on SQLite: the appends made in one tick go to the server as
+ * one statement (one commit), and each promise settles after it. When the
+ * statement fails (a duplicate id), each append is written again on its own,
+ * so only the bad one is rejected.
+ */
+export class EventAppender {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly writing = new Set<Promise<void>>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  append(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, deliveries, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Send what is queued now; resolves when every write sent so far has settled. */
+  async drain(): Promise<void> {
+    this.flush();
+    await Promise.all([...this.writing]);
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const queued = this.queue;
+    this.queue = [];
+    for (let i = 0; i < queued.length; i += MAX_BATCH) {
+      const write = this.write(queued.slice(i, i + MAX_BATCH));
+      this.writing.add(write);
+      void write.finally(() => this.writing.delete(write));
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        await this.pool.query(prepared('sb_append_events', APPEND, params(batch)));
+        for (const item of batch) item.resolve();
+        return;
+      } catch {
+        // Find the bad append: below, each goes alone.
+      }
+    }
+    await Promise.all(
+      batch.map(async (item) => {
+        try {
+          await this.pool.query(prepared('sb_append_events', APPEND, params([item])));
+          item.resolve();
+        } catch (err) {
+          item.reject(mapWriteError(err, `Event ${item.event.id}`));
+        }
+      }),
     );
-  } catch (err) {
-    throw mapWriteError(err, `Event ${e.id}`);
   }
 }

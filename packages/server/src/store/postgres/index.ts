@@ -44,7 +44,7 @@ import type {
   Store,
   StoredEvent,
 } from '../types.js';
-import { appendEvent } from './appendEvent.js';
+import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { migrate } from './migrate.js';
 import { createPool, mapWriteError, prepared, type Queryable, transaction } from './pool.js';
@@ -95,10 +95,12 @@ class PostgresStore implements Store {
   readonly engine = 'postgres';
   private readonly pool: pg.Pool;
   private readonly schema: string;
+  private readonly appender: EventAppender;
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'public';
     this.pool = createPool(options.connectionString, this.schema, options.poolSize);
+    this.appender = new EventAppender(this.pool);
   }
 
   private async rows<R extends pg.QueryResultRow>(
@@ -165,7 +167,9 @@ class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (!this.pool.ended) await this.pool.end();
+    if (this.pool.ended) return;
+    await this.appender.drain();
+    await this.pool.end();
   }
 
   // Platform and keys
@@ -380,8 +384,8 @@ class PostgresStore implements Store {
 
   // Events and deliveries
 
-  async appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
-    await appendEvent(this.pool, event, deliveries);
+  appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
+    return this.appender.append(event, deliveries);
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {
@@ -441,8 +445,7 @@ class PostgresStore implements Store {
   }
 
   async recordAttempts(results: AttemptResult[]): Promise<void> {
-    if (results.length === 0) return;
-    await transaction(this.pool, (client) => recordAttempts(client, results));
+    await recordAttempts(this.pool, results);
   }
 
   async nextDueAt(): Promise<number | null> {

@@ -61,12 +61,24 @@ export function mapWriteError(err: unknown, what: string): unknown {
 const RETRYABLE = new Set(['40P01', '40001']);
 
 /**
- * Run `fn` in a transaction on one client. Deadlocks (possible when batches of
- * outcomes and endpoint updates touch the same rows in another order) are
- * retried a few times.
+ * Run `fn`, again (up to 3 more times) when PostgreSQL aborted it for a
+ * deadlock: batches of outcomes and endpoint changes may meet on the same rows
+ * in another order.
  */
-export async function transaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (attempt >= 4 || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;
+    }
+  }
+}
+
+/** Run `fn` in a transaction on one client, retried when aborted for a deadlock. */
+export function transaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return retrying(async () => {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
@@ -80,13 +92,12 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: PoolClient) => 
       } catch (rollbackError) {
         broken = rollbackError as Error;
       }
-      const code = (err as { code?: unknown } | null)?.code;
-      if (attempt >= 4 || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;
+      throw err;
     } finally {
       // A client that could not roll back is destroyed rather than reused.
       client.release(broken);
     }
-  }
+  });
 }
 
 /** A named statement: pg prepares it once per connection, so later runs skip parsing and planning. */

@@ -1,8 +1,9 @@
+import type pg from 'pg';
 import { latestSuccesses } from '../patch.js';
 import type { AttemptResult } from '../types.js';
-import { type PoolClient, prepared } from './pool.js';
+import { type PoolClient, prepared, retrying, transaction } from './pool.js';
 
-// Multi-row statements over unnest()ed arrays: a batch costs a handful of
+// Multi-row statements over unnest()ed arrays: a batch costs the same few
 // round trips whatever its size. An attempt whose event was pruned meanwhile
 // is dropped rather than left orphaned; a repeated attempt id (a retried
 // report) is ignored.
@@ -28,7 +29,7 @@ UPDATE deliveries d SET
   lease_owner = NULL
 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS r (id, owner, kind, at)
 WHERE d.id = r.id AND d.status = 'pending' AND d.lease_owner = r.owner
-RETURNING d.id, d.endpoint_id, r.kind`;
+RETURNING d.id`;
 
 // A resend leaves the count, the schedule and any lease alone: an automatic
 // attempt in flight reports into a delivered row and changes nothing.
@@ -37,6 +38,8 @@ UPDATE deliveries d SET status = 'delivered', delivered_at = r.at
 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r (event_id, endpoint_id, at)
 WHERE d.event_id = r.event_id AND d.endpoint_id = r.endpoint_id AND d.status <> 'delivered'`;
 
+// Only ever moves forward. Endpoints come sorted by id, so concurrent batches
+// lock the rows they share in the same order.
 const LAST_SUCCESS = `
 UPDATE webhook_endpoints w SET last_success_at = s.at
 FROM unnest($1::text[], $2::bigint[]) AS s (id, at)
@@ -75,37 +78,80 @@ function rounds(results: AttemptResult[]): AttemptResult[][] {
   return out;
 }
 
-/** Record a batch of attempts and apply their outcomes, inside the caller's transaction. */
-export async function recordAttempts(client: PoolClient, results: AttemptResult[]): Promise<void> {
+/** Shift `$n` placeholders by `by`, to put several statements' parameters in one list. */
+const shift = (sql: string, by: number) => sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
+
+// The common batch (automatic outcomes, no endpoint to disable, no resend) in
+// one statement, atomic on its own: one round trip, no BEGIN/COMMIT.
+const FAST = `
+WITH inserted AS (${INSERT_ATTEMPTS}),
+moved AS (${shift(APPLY_OUTCOMES, 10)}),
+succeeded AS (${shift(LAST_SUCCESS, 14)})
+SELECT COUNT(*) AS moved FROM moved`;
+
+function attemptParams(results: AttemptResult[]): unknown[] {
   const attempts = results.map((r) => r.attempt);
-  await client.query(
-    prepared('sb_insert_attempts', INSERT_ATTEMPTS, [
-      attempts.map((a) => a.id),
-      attempts.map((a) => a.deliveryId),
-      attempts.map((a) => a.eventId),
-      attempts.map((a) => a.endpointId),
-      attempts.map((a) => a.attemptedAt),
-      attempts.map((a) => Math.round(a.durationMs)),
-      attempts.map((a) => a.statusCode),
-      attempts.map((a) => a.error),
-      attempts.map((a) => a.responseBody),
-      attempts.map((a) => a.manual),
-    ]),
-  );
+  return [
+    attempts.map((a) => a.id),
+    attempts.map((a) => a.deliveryId),
+    attempts.map((a) => a.eventId),
+    attempts.map((a) => a.endpointId),
+    attempts.map((a) => a.attemptedAt),
+    attempts.map((a) => Math.round(a.durationMs)),
+    attempts.map((a) => a.statusCode),
+    attempts.map((a) => a.error),
+    attempts.map((a) => a.responseBody),
+    attempts.map((a) => a.manual),
+  ];
+}
+
+function outcomeParams(automatic: AttemptResult[]): unknown[] {
+  return [
+    automatic.map((r) => r.attempt.deliveryId),
+    automatic.map((r) => r.leaseOwner),
+    automatic.map((r) => r.outcome.kind),
+    automatic.map(({ attempt, outcome }) => (outcome.kind === 'retry' ? outcome.at : attempt.attemptedAt)),
+  ];
+}
+
+function successParams(results: AttemptResult[]): [string[], number[]] {
+  const sorted = [...latestSuccesses(results)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [sorted.map(([id]) => id), sorted.map(([, at]) => at)];
+}
+
+/** Results of automatic attempts whose delivery and claim are known: the ones that may move a delivery. */
+const isAutomatic = (r: AttemptResult) =>
+  r.outcome.kind !== 'manual' && r.leaseOwner !== null && r.attempt.deliveryId !== null;
+
+/** Record a batch of attempts and apply their outcomes atomically. */
+export async function recordAttempts(pool: pg.Pool, results: AttemptResult[]): Promise<void> {
+  if (results.length === 0) return;
+  const automatic = results.filter(isAutomatic);
+  const simple =
+    new Set(automatic.map((r) => r.attempt.deliveryId)).size === automatic.length &&
+    !results.some(
+      ({ outcome }) =>
+        (outcome.kind === 'manual' && outcome.ok) ||
+        (outcome.kind === 'failed' && outcome.disableEndpoint !== null),
+    );
+  if (simple) {
+    const params = [...attemptParams(results), ...outcomeParams(automatic), ...successParams(results)];
+    await retrying(() => pool.query(prepared('sb_record_attempts', FAST, params)));
+    return;
+  }
+  await transaction(pool, (client) => recordInTransaction(client, results));
+}
+
+/** The general case, statement by statement inside one transaction. */
+async function recordInTransaction(client: PoolClient, results: AttemptResult[]): Promise<void> {
+  await client.query(prepared('sb_insert_attempts', INSERT_ATTEMPTS, attemptParams(results)));
 
   const reasons = new Map<string, string>();
   for (const round of rounds(results)) {
-    const automatic = round.filter((r) => r.outcome.kind !== 'manual' && r.leaseOwner !== null);
+    const automatic = round.filter(isAutomatic);
     if (automatic.length > 0) {
-      const { rows } = await client.query<{ id: string; endpoint_id: string; kind: string }>(
-        prepared('sb_apply_outcomes', APPLY_OUTCOMES, [
-          automatic.map((r) => r.attempt.deliveryId),
-          automatic.map((r) => r.leaseOwner),
-          automatic.map((r) => r.outcome.kind),
-          automatic.map(({ attempt, outcome }) =>
-            outcome.kind === 'retry' ? outcome.at : attempt.attemptedAt,
-          ),
-        ]),
+      const { rows } = await client.query<{ id: string }>(
+        prepared('sb_apply_outcomes', APPLY_OUTCOMES, outcomeParams(automatic)),
       );
       const moved = new Set(rows.map((row) => row.id));
       for (const { attempt, outcome } of automatic) {
@@ -126,15 +172,13 @@ export async function recordAttempts(client: PoolClient, results: AttemptResult[
     }
   }
 
-  const successes = latestSuccesses(results);
-  if (successes.size > 0) {
-    await client.query(
-      prepared('sb_last_success', LAST_SUCCESS, [[...successes.keys()], [...successes.values()]]),
-    );
-  }
+  const successes = successParams(results);
+  if (successes[0].length > 0) await client.query(prepared('sb_last_success', LAST_SUCCESS, successes));
   if (reasons.size > 0) {
-    const ids = [...reasons.keys()];
-    await client.query(prepared('sb_disable_endpoints', DISABLE_ENDPOINTS, [ids, [...reasons.values()]]));
+    const ids = [...reasons.keys()].sort();
+    await client.query(
+      prepared('sb_disable_endpoints', DISABLE_ENDPOINTS, [ids, ids.map((id) => reasons.get(id))]),
+    );
     await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [ids]));
   }
 }
