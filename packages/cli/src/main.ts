@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { listenCommand } from './commands/listen.js';
 import { serveCommand } from './commands/serve.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError();
   program.addCommand(serveCommand());
+  program.addCommand(listenCommand());
   return program;
 }
 

@@ -16,6 +16,8 @@ import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 export interface ApiOptions {
   /** Largest request body accepted, in bytes (default 1 MiB); larger gets 413. */
   maxBodyBytes?: number;
+  /** More authenticated routes under /v1 (listen sessions), by path prefix. */
+  extraRoutes?: Record<string, Hono<ApiEnv>>;
 }
 
 /** Errors that mean the database is unreachable: answer 503 so clients retry, never a false 200. */
@@ -73,6 +75,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/webhook_endpoints', webhookEndpointRoutes(rt));
   app.route('/v1/events', eventRoutes(rt));
   app.route('/v1/accounts', accountRoutes(rt));
+  for (const [prefix, routes] of Object.entries(options.extraRoutes ?? {})) app.route(prefix, routes);
 
   app.notFound((c) => {
     const error = unrecognizedUrl(c.req.method, c.req.path);

@@ -12,6 +12,18 @@ export interface Runtime {
   dispatcher: Dispatcher;
   allowPrivateTargets: boolean;
   log: Logger;
+  delivery: DeliverySettings;
+  /** Wake every dispatcher of this node: something was just published. */
+  wake(): void;
+}
+
+/** What every dispatcher of a node shares (the HTTP one and each listen session's). */
+export interface DeliverySettings {
+  liveSchedule: readonly number[];
+  testSchedule: readonly number[];
+  timeoutMs: number;
+  leaseMs: number;
+  random: () => number;
 }
 
 export interface Logger {

@@ -33,6 +33,12 @@ export interface DispatcherOptions {
   /** How often an idle dispatcher looks for due work published by other nodes or scheduled retries. */
   idlePollMs?: number;
   owner?: string;
+  /**
+   * Claim listen-session deliveries of these endpoints only (a `switchboard
+   * listen` session runs its own dispatcher over its websocket). Without it,
+   * the dispatcher claims ordinary webhook deliveries and never listen ones.
+   */
+  listenEndpointIds?: readonly string[];
   onError?: (error: unknown) => void;
 }
 
@@ -182,6 +188,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       owner,
       perEndpointLimit: perEndpoint,
       excludeEndpointIds: saturated(),
+      ...(options.listenEndpointIds ? { listen: true, onlyEndpointIds: [...options.listenEndpointIds] } : {}),
     });
   }
 

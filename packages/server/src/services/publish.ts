@@ -77,11 +77,15 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
     requestId: input.requestId,
     idempotencyKey: input.idempotencyKey,
   };
+  // Listen-session deliveries are marked now, while the endpoints are in hand,
+  // so that claims tell them apart without a join.
+  const listenEndpoints = new Set(endpoints.filter((ep) => ep.listenKey !== null).map((ep) => ep.id));
   const deliveries: NewDelivery[] = routed.map((endpointId) => ({
     id: newId('wd'),
     eventId: event.id,
     endpointId,
     nextAttemptAt: now,
+    listen: listenEndpoints.has(endpointId),
   }));
   await deps.store.appendEvent(record, deliveries);
   const stored: StoredEvent = { ...record, pendingWebhooks: routed.length };

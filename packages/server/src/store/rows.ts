@@ -83,10 +83,11 @@ export type EndpointRow = {
   secrets: unknown;
   created_at: Int;
   last_success_at: Int | null;
+  listen_key: string | null;
 };
 
 export const ENDPOINT_COLUMNS =
-  'id, owner_account_id, livemode, connect, url, enabled_events, status, disabled_reason, api_version, description, metadata, secrets, created_at, last_success_at';
+  'id, owner_account_id, livemode, connect, url, enabled_events, status, disabled_reason, api_version, description, metadata, secrets, created_at, last_success_at, listen_key';
 
 /** An endpoint row as a record. */
 export function toEndpoint(r: EndpointRow): EndpointRecord {
@@ -105,6 +106,7 @@ export function toEndpoint(r: EndpointRow): EndpointRecord {
     secrets: json<EndpointSecret[]>(r.secrets),
     createdAt: int(r.created_at),
     lastSuccessAt: intOrNull(r.last_success_at),
+    listenKey: r.listen_key,
   };
 }
 

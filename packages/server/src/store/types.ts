@@ -67,6 +67,15 @@ export interface EndpointRecord {
   createdAt: number;
   /** Last 2xx from this endpoint, used to decide automatic disabling. */
   lastSuccessAt: number | null;
+  /**
+   * null for an ordinary webhook endpoint. Otherwise the endpoint belongs to a
+   * listen session (`switchboard listen`) and this opaque key names the
+   * session's owner (the CLI's API key hash and mode). Listen endpoints are
+   * routed, signed and retried like any other, but are left out of the
+   * endpoint list and count, and their deliveries are claimed only by the
+   * session (see `ClaimOptions.listen`). Fixed at creation.
+   */
+  listenKey: string | null;
 }
 
 /** Fields an update may change; absent keys are left alone. */
@@ -114,6 +123,13 @@ export interface NewDelivery {
   endpointId: string;
   /** The first attempt; also the delivery's `createdAt` (the start of its retry window). */
   nextAttemptAt: number;
+  /**
+   * The endpoint is a listen-session endpoint (non-null `listenKey`): only a
+   * claim with `listen: true` takes the delivery. Given here because the
+   * publisher has the endpoint in hand, so claims need no join to tell.
+   * Absent means false.
+   */
+  listen?: boolean;
 }
 
 export interface DeliveryRecord {
@@ -199,6 +215,15 @@ export interface ClaimOptions {
   perEndpointLimit: number;
   /** Endpoints to skip (already at their concurrency bound on this node). */
   excludeEndpointIds: string[];
+  /**
+   * false or absent: claim only ordinary deliveries, as the HTTP dispatcher
+   * does. true: claim only listen-session deliveries, as a listen session does
+   * (with `onlyEndpointIds` naming its endpoints). The two never take each
+   * other's work.
+   */
+  listen?: boolean;
+  /** When given, claim only deliveries of these endpoints (none when empty). */
+  onlyEndpointIds?: string[];
 }
 
 export interface Page<T> {
@@ -278,6 +303,7 @@ export interface Store {
 
   // Webhook endpoints
   createEndpoint(endpoint: EndpointRecord): Promise<void>;
+  /** Either kind of endpoint: callers serving `/v1/webhook_endpoints` check `listenKey`. */
   getEndpoint(id: string): Promise<EndpointRecord | null>;
   /**
    * Apply a patch. Disabling (status → disabled) cancels the endpoint's pending
@@ -287,10 +313,17 @@ export interface Store {
   updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | null>;
   /** Delete; pending deliveries are cancelled, attempts are kept. Returns false if none. */
   deleteEndpoint(id: string): Promise<boolean>;
+  /** Ordinary endpoints only (`listenKey` null): listen-session endpoints are never listed. */
   listEndpoints(ownerAccountId: string, livemode: boolean, page: PageQuery): Promise<Page<EndpointRecord>>;
+  /** Ordinary endpoints only: listen-session endpoints do not count towards the per-account cap. */
   countEndpoints(ownerAccountId: string, livemode: boolean): Promise<number>;
-  /** Every enabled endpoint owned by one of these accounts, both modes: the input of routing. */
+  /**
+   * Every enabled endpoint owned by one of these accounts, both modes, both
+   * kinds (ordinary and listen-session): the input of routing.
+   */
   listRoutableEndpoints(ownerAccountIds: string[]): Promise<EndpointRecord[]>;
+  /** Every endpoint with this listen key, whatever its status, oldest first. */
+  findListenEndpoints(listenKey: string): Promise<EndpointRecord[]>;
 
   // Events and deliveries
   /**
@@ -304,17 +337,31 @@ export interface Store {
   listDeliveries(eventId: string): Promise<DeliveryRecord[]>;
 
   /**
-   * Claim due deliveries: status pending, nextAttemptAt <= now, no live lease.
-   * Oldest due first. Safe under concurrency (several nodes on PostgreSQL).
+   * Claim due deliveries: status pending, nextAttemptAt <= now, no live lease,
+   * of the kind `options.listen` asks for (ordinary by default) and, when
+   * given, of `options.onlyEndpointIds`. Oldest due first. Safe under
+   * concurrency (several nodes on PostgreSQL).
    */
   claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
+   * Make the pending deliveries of these endpoints that are scheduled after
+   * `now` due at `now`, unless a live lease holds them: when a listen client
+   * reconnects, what queued up while it was away flows at once instead of
+   * waiting out the retry schedule. Returns how many moved.
+   */
+  wakeDeliveries(endpointIds: string[], now: number): Promise<number>;
   /**
    * Record attempts and apply their outcomes in one transaction: delivered
    * (and the endpoint's lastSuccessAt), rescheduled, failed (and disable the
    * endpoint, cancelling its other pending deliveries), manual resend.
    */
   recordAttempts(results: AttemptResult[]): Promise<void>;
-  /** Earliest nextAttemptAt of a pending delivery, or null: lets an idle dispatcher sleep until then. */
+  /**
+   * Earliest nextAttemptAt of a pending ordinary delivery, or null: lets an
+   * idle dispatcher sleep until then. Listen-session deliveries are left out:
+   * the dispatcher never claims them, so a backlog waiting for a disconnected
+   * listen client must not keep it awake.
+   */
   nextDueAt(): Promise<number | null>;
   listAttempts(query: AttemptQuery): Promise<Page<AttemptRecord>>;
 

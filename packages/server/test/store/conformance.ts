@@ -67,8 +67,18 @@ export function endpoint(id: string, over: Partial<EndpointRecord> = {}): Endpoi
     secrets: [{ secret: `whsec_${id}`, expiresAt: null }],
     createdAt: T0,
     lastSuccessAt: null,
+    listenKey: null,
     ...over,
   };
+}
+
+/** A listen-session endpoint of the session owner `listenKey`. */
+export function listenEndpoint(
+  id: string,
+  listenKey: string,
+  over: Partial<EndpointRecord> = {},
+): EndpointRecord {
+  return endpoint(id, { url: `switchboard-listen://${id}`, listenKey, ...over });
 }
 
 export function event(id: string, over: Partial<EventRecord> = {}): EventRecord {
@@ -96,8 +106,10 @@ export function event(id: string, over: Partial<EventRecord> = {}): EventRecord 
 
 export const deliveryId = (eventId: string, endpointId: string) => `wd_${eventId}_${endpointId}`;
 
-export function delivery(eventId: string, endpointId: string, at = T0): NewDelivery {
-  return { id: deliveryId(eventId, endpointId), eventId, endpointId, nextAttemptAt: at };
+export function delivery(eventId: string, endpointId: string, at = T0, listen?: boolean): NewDelivery {
+  const d: NewDelivery = { id: deliveryId(eventId, endpointId), eventId, endpointId, nextAttemptAt: at };
+  if (listen !== undefined) d.listen = listen;
+  return d;
 }
 
 let attemptCounter = 0;
@@ -823,6 +835,237 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           attempts: 3,
           nextAttemptAt: T0 + 3 * MIN,
         });
+      });
+    });
+
+    describe('listen sessions', () => {
+      const KEY_A = 'hash_a:test';
+      const KEY_B = 'hash_b:test';
+      const pairs = (claimed: { eventId: string; endpointId: string }[]) =>
+        claimed.map((c) => `${c.eventId}/${c.endpointId}`);
+
+      beforeEach(async () => {
+        await store.initPlatform(PLATFORM, []);
+      });
+
+      /** Ordinary we_1 and we_2; listen we_l1 and we_l2 of KEY_A, we_l3 of KEY_B; one event routed to all. */
+      async function seedMixed(eventIds: string[], at = T0) {
+        await store.createEndpoint(endpoint('we_1'));
+        await store.createEndpoint(endpoint('we_2'));
+        await store.createEndpoint(listenEndpoint('we_l1', KEY_A));
+        await store.createEndpoint(listenEndpoint('we_l2', KEY_A, { connect: true }));
+        await store.createEndpoint(listenEndpoint('we_l3', KEY_B));
+        for (const e of eventIds) {
+          await store.appendEvent(event(e), [
+            delivery(e, 'we_1', at),
+            // An explicit false is an ordinary delivery too.
+            delivery(e, 'we_2', at, false),
+            delivery(e, 'we_l1', at, true),
+            delivery(e, 'we_l2', at, true),
+            delivery(e, 'we_l3', at, true),
+          ]);
+        }
+      }
+
+      it('stores and returns the listen key; patches leave it alone', async () => {
+        const l = listenEndpoint('we_l1', KEY_A, { livemode: true, enabledEvents: ['account.updated'] });
+        await store.createEndpoint(l);
+        await store.createEndpoint(endpoint('we_1'));
+        expect(await store.getEndpoint('we_l1')).toEqual(l);
+        expect((await store.getEndpoint('we_1'))?.listenKey).toBeNull();
+        expect(await store.updateEndpoint('we_l1', { enabledEvents: ['*'] })).toEqual({
+          ...l,
+          enabledEvents: ['*'],
+        });
+        expect((await store.getEndpoint('we_l1'))?.listenKey).toBe(KEY_A);
+      });
+
+      it('listen endpoints are neither listed nor counted, but are routable and findable', async () => {
+        await store.createEndpoint(endpoint('we_1'));
+        await store.createEndpoint(listenEndpoint('we_l1', KEY_A));
+        await store.createEndpoint(endpoint('we_2'));
+        await store.createEndpoint(listenEndpoint('we_l2', KEY_A, { livemode: true }));
+        await store.createEndpoint(
+          listenEndpoint('we_l3', KEY_A, { status: 'disabled', disabledReason: 'manual' }),
+        );
+        await store.createEndpoint(listenEndpoint('we_l4', KEY_B, { ownerAccountId: 'acct_1' }));
+
+        expect(ids((await store.listEndpoints(PLATFORM.id, false, { limit: 10 })).data)).toEqual([
+          'we_2',
+          'we_1',
+        ]);
+        expect((await store.listEndpoints(PLATFORM.id, true, { limit: 10 })).data).toEqual([]);
+        expect((await store.listEndpoints('acct_1', false, { limit: 10 })).data).toEqual([]);
+        const page = await store.listEndpoints(PLATFORM.id, false, { limit: 1 });
+        expect(ids(page.data)).toEqual(['we_2']);
+        expect(page.hasMore).toBe(true);
+        // A listen endpoint is no cursor of the list.
+        await expect(
+          store.listEndpoints(PLATFORM.id, false, { limit: 2, startingAfter: 'we_l1' }),
+        ).rejects.toMatchObject({ code: 'cursor_not_found' });
+
+        expect(await store.countEndpoints(PLATFORM.id, false)).toBe(2);
+        expect(await store.countEndpoints(PLATFORM.id, true)).toBe(0);
+        expect(await store.countEndpoints('acct_1', false)).toBe(0);
+
+        // Routing sees both kinds (enabled only), with their keys.
+        const routable = await store.listRoutableEndpoints([PLATFORM.id, 'acct_1']);
+        expect(ids(routable)).toEqual(['we_1', 'we_l1', 'we_2', 'we_l2', 'we_l4']);
+        expect(routable.find((w) => w.id === 'we_l2')?.listenKey).toBe(KEY_A);
+        expect(routable.find((w) => w.id === 'we_1')?.listenKey).toBeNull();
+
+        // Any status, oldest first, of that key only.
+        const found = await store.findListenEndpoints(KEY_A);
+        expect(ids(found)).toEqual(['we_l1', 'we_l2', 'we_l3']);
+        expect(found[2]).toEqual(
+          listenEndpoint('we_l3', KEY_A, { status: 'disabled', disabledReason: 'manual' }),
+        );
+        expect(ids(await store.findListenEndpoints(KEY_B))).toEqual(['we_l4']);
+        expect(await store.findListenEndpoints('hash_nobody:test')).toEqual([]);
+
+        expect(await store.deleteEndpoint('we_l1')).toBe(true);
+        expect(ids(await store.findListenEndpoints(KEY_A))).toEqual(['we_l2', 'we_l3']);
+      });
+
+      it('claimDue by default takes ordinary deliveries only', async () => {
+        await seedMixed(['evt_1', 'evt_2']);
+        const claimed = await store.claimDue(claimOptions());
+        expect(pairs(claimed).sort()).toEqual(['evt_1/we_1', 'evt_1/we_2', 'evt_2/we_1', 'evt_2/we_2']);
+        expect(await store.claimDue(claimOptions({ owner: 'node-b', listen: false }))).toEqual([]);
+        // The listen deliveries are still there, unclaimed.
+        expect(await store.getDelivery('evt_1', 'we_l1')).toMatchObject({
+          status: 'pending',
+          nextAttemptAt: T0,
+        });
+      });
+
+      it('a listen claim takes only listen deliveries of its endpoints, with what sending needs', async () => {
+        await seedMixed(['evt_1', 'evt_2']);
+        // Leases outlast the test's clock: only reported deliveries come back.
+        const session = claimOptions({
+          owner: 'listen-a',
+          leaseMs: 10 * MIN,
+          listen: true,
+          onlyEndpointIds: ['we_l1', 'we_l2'],
+        });
+        const claimed = await store.claimDue(session);
+        expect(pairs(claimed).sort()).toEqual(['evt_1/we_l1', 'evt_1/we_l2', 'evt_2/we_l1', 'evt_2/we_l2']);
+        expect(claimed.find((c) => c.endpointId === 'we_l1')).toMatchObject({
+          attempt: 1,
+          url: 'switchboard-listen://we_l1',
+          secrets: ['whsec_we_l1'],
+        });
+        expect(await store.claimDue(session)).toEqual([]);
+
+        // Naming an ordinary endpoint in a listen claim takes nothing of it.
+        expect(
+          await store.claimDue(claimOptions({ owner: 'listen-b', listen: true, onlyEndpointIds: ['we_1'] })),
+        ).toEqual([]);
+        // Without onlyEndpointIds, a listen claim takes every listen delivery left.
+        const rest = await store.claimDue(claimOptions({ owner: 'listen-b', listen: true }));
+        expect(pairs(rest).sort()).toEqual(['evt_1/we_l3', 'evt_2/we_l3']);
+
+        // The ordinary deliveries were left for the dispatcher.
+        expect(await store.claimDue(claimOptions())).toHaveLength(4);
+
+        // Outcomes are recorded as for any delivery.
+        await store.recordAttempts([
+          result('evt_1', 'we_l1', { kind: 'delivered' }, { attemptedAt: T0 + 5 }, 'listen-a'),
+          result('evt_2', 'we_l1', { kind: 'retry', at: T0 + MIN }, { statusCode: null }, 'listen-a'),
+        ]);
+        expect((await store.getDelivery('evt_1', 'we_l1'))?.status).toBe('delivered');
+        expect((await store.getEndpoint('we_l1'))?.lastSuccessAt).toBe(T0 + 5);
+        const retried = await store.claimDue({ ...session, now: T0 + MIN });
+        expect(pairs(retried)).toEqual(['evt_2/we_l1']);
+        expect(retried[0]?.attempt).toBe(2);
+      });
+
+      it('onlyEndpointIds is respected with limits, exclusions and either kind', async () => {
+        await seedMixed(['evt_1', 'evt_2', 'evt_3']);
+        expect(pairs(await store.claimDue(claimOptions({ onlyEndpointIds: ['we_2'] })))).toEqual([
+          'evt_1/we_2',
+          'evt_2/we_2',
+          'evt_3/we_2',
+        ]);
+        // Listen endpoints named in an ordinary claim give nothing.
+        expect(await store.claimDue(claimOptions({ onlyEndpointIds: ['we_l1', 'we_l3'] }))).toEqual([]);
+        // No endpoints: nothing at all.
+        expect(await store.claimDue(claimOptions({ onlyEndpointIds: [] }))).toEqual([]);
+        expect(await store.claimDue(claimOptions({ listen: true, onlyEndpointIds: [] }))).toEqual([]);
+
+        const listen = (over: Partial<ClaimOptions>) =>
+          store.claimDue(
+            claimOptions({ owner: 'listen-a', listen: true, onlyEndpointIds: ['we_l1', 'we_l2'], ...over }),
+          );
+        expect(pairs(await listen({ perEndpointLimit: 1 })).sort()).toEqual(['evt_1/we_l1', 'evt_1/we_l2']);
+        expect(pairs(await listen({ excludeEndpointIds: ['we_l2'] }))).toEqual([
+          'evt_2/we_l1',
+          'evt_3/we_l1',
+        ]);
+        expect(pairs(await listen({ limit: 1 }))).toEqual(['evt_2/we_l2']);
+        expect(pairs(await listen({}))).toEqual(['evt_3/we_l2']);
+        // we_l3 belongs to another session: untouched throughout.
+        expect(
+          pairs(await store.claimDue(claimOptions({ listen: true, onlyEndpointIds: ['we_l3'] }))),
+        ).toEqual(['evt_1/we_l3', 'evt_2/we_l3', 'evt_3/we_l3']);
+      });
+
+      it('nextDueAt leaves listen deliveries out', async () => {
+        await store.createEndpoint(endpoint('we_1'));
+        await store.createEndpoint(listenEndpoint('we_l1', KEY_A));
+        await store.appendEvent(event('evt_1'), [delivery('evt_1', 'we_l1', T0, true)]);
+        expect(await store.nextDueAt()).toBeNull();
+        await store.appendEvent(event('evt_2'), [
+          delivery('evt_2', 'we_l1', T0 + MIN, true),
+          delivery('evt_2', 'we_1', T0 + 2 * MIN),
+        ]);
+        expect(await store.nextDueAt()).toBe(T0 + 2 * MIN);
+      });
+
+      it('wakeDeliveries makes the later pending, unleased deliveries of those endpoints due now', async () => {
+        await store.createEndpoint(endpoint('we_1'));
+        await store.createEndpoint(listenEndpoint('we_l1', KEY_A));
+        await store.createEndpoint(listenEndpoint('we_l2', KEY_A));
+        await store.createEndpoint(listenEndpoint('we_l3', KEY_B));
+        const now = T0 + 10 * MIN;
+        await store.appendEvent(event('evt_1'), [
+          delivery('evt_1', 'we_l1', T0, true),
+          delivery('evt_1', 'we_l2', T0, true),
+          delivery('evt_1', 'we_l3', now + MIN, true),
+          delivery('evt_1', 'we_1', now + MIN),
+        ]);
+        await store.appendEvent(event('evt_2'), [delivery('evt_2', 'we_l1', now + 5 * MIN, true)]);
+        await store.appendEvent(event('evt_3'), [delivery('evt_3', 'we_l1', now - MIN, true)]);
+        await store.appendEvent(event('evt_4'), [delivery('evt_4', 'we_l2', now + 2 * MIN, true)]);
+        const session = claimOptions({ listen: true, onlyEndpointIds: ['we_l1', 'we_l2'] });
+        // evt_1: we_l1 is retried later, we_l2 delivered; evt_3/we_l1 is claimed (leased past now).
+        await store.claimDue({ ...session, now: T0, owner: 'listen-old' });
+        await store.recordAttempts([
+          result('evt_1', 'we_l1', { kind: 'retry', at: now + 3 * MIN }, { statusCode: null }, 'listen-old'),
+          result('evt_1', 'we_l2', { kind: 'delivered' }, {}, 'listen-old'),
+        ]);
+        await store.claimDue({ ...session, now: now - MIN, leaseMs: 30 * MIN, owner: 'listen-old' });
+        expect((await store.getDelivery('evt_3', 'we_l1'))?.nextAttemptAt).toBe(now + 29 * MIN);
+
+        expect(await store.wakeDeliveries(['we_l1', 'we_l2'], now)).toBe(3);
+        expect((await store.getDelivery('evt_1', 'we_l1'))?.nextAttemptAt).toBe(now);
+        expect((await store.getDelivery('evt_2', 'we_l1'))?.nextAttemptAt).toBe(now);
+        expect((await store.getDelivery('evt_4', 'we_l2'))?.nextAttemptAt).toBe(now);
+        // Left alone: leased, delivered, and other endpoints.
+        expect((await store.getDelivery('evt_3', 'we_l1'))?.nextAttemptAt).toBe(now + 29 * MIN);
+        expect(await store.getDelivery('evt_1', 'we_l2')).toMatchObject({
+          status: 'delivered',
+          nextAttemptAt: null,
+        });
+        expect((await store.getDelivery('evt_1', 'we_l3'))?.nextAttemptAt).toBe(now + MIN);
+        expect((await store.getDelivery('evt_1', 'we_1'))?.nextAttemptAt).toBe(now + MIN);
+        // Nothing left to move; an empty list moves nothing.
+        expect(await store.wakeDeliveries(['we_l1', 'we_l2'], now)).toBe(0);
+        expect(await store.wakeDeliveries([], now)).toBe(0);
+
+        const claimed = await store.claimDue({ ...session, now, owner: 'listen-new' });
+        expect(pairs(claimed)).toEqual(['evt_1/we_l1', 'evt_2/we_l1', 'evt_4/we_l2']);
+        expect(claimed[0]?.attempt).toBe(2);
       });
     });
 

@@ -186,6 +186,6 @@ export function publishDeps(rt: Runtime) {
     store: rt.store,
     clock: rt.clock,
     platformId: rt.platform.id,
-    onPublished: () => rt.dispatcher.wake(),
+    onPublished: () => rt.wake(),
   };
 }

@@ -59,7 +59,13 @@ function validEvents(events: string[]): string[] {
 
 async function ownEndpoint(rt: Runtime, caller: Caller, id: string): Promise<EndpointRecord> {
   const ep = await rt.store.getEndpoint(id);
-  if (!ep || ep.ownerAccountId !== caller.accountId || ep.livemode !== caller.livemode) {
+  // A listen session's endpoint belongs to that session: the API neither shows nor changes it.
+  if (
+    !ep ||
+    ep.listenKey !== null ||
+    ep.ownerAccountId !== caller.accountId ||
+    ep.livemode !== caller.livemode
+  ) {
     throw noSuch('webhook endpoint', id);
   }
   return ep;
@@ -111,6 +117,7 @@ export function webhookEndpointRoutes(rt: Runtime): Hono<ApiEnv> {
       secrets: [{ secret: newEndpointSecret(), expiresAt: null }],
       createdAt: rt.clock(),
       lastSuccessAt: null,
+      listenKey: null,
     };
     await rt.store.createEndpoint(ep);
     return c.json(show(ep, true));

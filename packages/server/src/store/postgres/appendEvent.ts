@@ -12,9 +12,10 @@ WITH inserted AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::bigint[], $6::text[], $7::text[],
     $8::text[])
 )
-INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at)
-SELECT d.id, d.event_id, d.endpoint_id, 'pending', 0, d.at, d.at
-FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[]) AS d (id, event_id, endpoint_id, at)`;
+INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, listen)
+SELECT d.id, d.event_id, d.endpoint_id, 'pending', 0, d.at, d.at, d.listen
+FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::boolean[])
+  AS d (id, event_id, endpoint_id, at, listen)`;
 
 /** Events per statement: bounds the size of one message to the server. */
 const MAX_BATCH = 200;
@@ -42,6 +43,7 @@ function params(batch: Pending[]): unknown[] {
     deliveries.map((d) => d.eventId),
     deliveries.map((d) => d.endpointId),
     deliveries.map((d) => d.nextAttemptAt),
+    deliveries.map((d) => d.listen === true),
   ];
 }
 

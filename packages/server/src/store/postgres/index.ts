@@ -280,7 +280,7 @@ class PostgresStore implements Store {
     try {
       await this.pool.query(
         `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
         [
           w.id,
           w.ownerAccountId,
@@ -296,6 +296,7 @@ class PostgresStore implements Store {
           JSON.stringify(w.secrets),
           w.createdAt,
           w.lastSuccessAt,
+          w.listenKey,
         ],
       );
     } catch (err) {
@@ -357,7 +358,12 @@ class PostgresStore implements Store {
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
       'seq',
       'webhook_endpoints',
-      (w) => w.add(`owner_account_id = ${w.param(ownerAccountId)}`).add(`livemode = ${w.param(livemode)}`),
+      // Listen-session endpoints are never listed, nor usable as a cursor.
+      (w) =>
+        w
+          .add(`owner_account_id = ${w.param(ownerAccountId)}`)
+          .add(`livemode = ${w.param(livemode)}`)
+          .add('listen_key IS NULL'),
       () => {},
       page,
     );
@@ -366,7 +372,7 @@ class PostgresStore implements Store {
 
   async countEndpoints(ownerAccountId: string, livemode: boolean): Promise<number> {
     const row = await this.one<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM webhook_endpoints WHERE owner_account_id = $1 AND livemode = $2',
+      'SELECT COUNT(*) AS n FROM webhook_endpoints WHERE owner_account_id = $1 AND livemode = $2 AND listen_key IS NULL',
       [ownerAccountId, livemode],
     );
     return row?.n ?? 0;
@@ -378,6 +384,14 @@ class PostgresStore implements Store {
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
        WHERE owner_account_id = ANY ($1::text[]) AND status = 'enabled' ORDER BY seq`,
       [ownerAccountIds],
+    );
+    return rows.map(toEndpoint);
+  }
+
+  async findListenEndpoints(listenKey: string): Promise<EndpointRecord[]> {
+    const rows = await this.rows<EndpointRow>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE listen_key = $1 ORDER BY seq`,
+      [listenKey],
     );
     return rows.map(toEndpoint);
   }
@@ -444,13 +458,27 @@ class PostgresStore implements Store {
     return claimDue(this.pool, options);
   }
 
+  async wakeDeliveries(endpointIds: string[], now: number): Promise<number> {
+    if (endpointIds.length === 0) return 0;
+    // Enters by deliveries_endpoint_pending. A row being claimed right now is
+    // re-checked once the claim commits: leased by then, it is left alone (its
+    // next_attempt_at is the lease end, when it comes back anyway).
+    return this.run(
+      `UPDATE deliveries SET next_attempt_at = $2
+       WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending'
+         AND next_attempt_at > $2 AND (lease_until IS NULL OR lease_until <= $2)`,
+      [endpointIds, now],
+    );
+  }
+
   async recordAttempts(results: AttemptResult[]): Promise<void> {
     await recordAttempts(this.pool, results);
   }
 
   async nextDueAt(): Promise<number | null> {
+    // NOT listen matches the partial index deliveries_due.
     const row = await this.one<{ at: number | null }>(
-      `SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'`,
+      `SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending' AND NOT listen`,
     );
     return row?.at ?? null;
   }

@@ -5,8 +5,8 @@ const INSERT_EVENT = `INSERT INTO events (id, account_id, livemode, type, create
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
 // The first attempt is scheduled when the delivery is created: nextAttemptAt is its creation time.
-const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at)
-VALUES (?, ?, ?, 'pending', 0, ?, ?)`;
+const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, listen)
+VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)`;
 
 interface Pending {
   event: EventRecord;
@@ -87,7 +87,7 @@ export class EventAppender {
       .run(e.id, e.accountId, bit(e.livemode), e.type, e.createdUnix, e.body, e.requestId, e.idempotencyKey);
     const insertDelivery = this.conn.stmt(INSERT_DELIVERY);
     for (const d of deliveries) {
-      insertDelivery.run(d.id, e.id, d.endpointId, d.nextAttemptAt, d.nextAttemptAt);
+      insertDelivery.run(d.id, e.id, d.endpointId, d.nextAttemptAt, d.nextAttemptAt, bit(d.listen === true));
     }
   }
 }

@@ -3,16 +3,26 @@ import { type ClaimedRow, toClaimed } from '../rows.js';
 import type { ClaimedDelivery, ClaimOptions } from '../types.js';
 import type { SqliteConn } from './db.js';
 
-// Eligible rows come from the partial index deliveries_due, oldest first;
-// ROW_NUMBER caps each endpoint; the joins bring what sending needs.
-const SELECT_DUE = `
+/**
+ * The claim query for one kind of delivery, restricted to given endpoints or
+ * not. The kind is a literal rather than a parameter so that the planner can
+ * match the partial index deliveries_due (listen = 0): the dispatcher's claim
+ * walks it oldest first, as before listen sessions existed. A listen claim
+ * names its endpoints and enters by deliveries_endpoint_pending. ROW_NUMBER
+ * caps each endpoint; the joins bring what sending needs.
+ */
+function selectDue(listen: boolean, only: boolean): string {
+  return `
 WITH candidates AS (
   SELECT d.id, d.endpoint_id, d.next_attempt_at
   FROM deliveries d
   WHERE d.status = 'pending'
+    AND d.listen = ${listen ? 1 : 0}
     AND d.next_attempt_at <= @now
     AND (d.lease_until IS NULL OR d.lease_until <= @now)
-    AND d.endpoint_id NOT IN (SELECT value FROM json_each(@exclude))
+    AND d.endpoint_id NOT IN (SELECT value FROM json_each(@exclude))${
+      only ? '\n    AND d.endpoint_id IN (SELECT value FROM json_each(@only))' : ''
+    }
   ORDER BY d.next_attempt_at, d.id
   LIMIT @scan
 ), ranked AS (
@@ -29,6 +39,13 @@ JOIN webhook_endpoints w ON w.id = d.endpoint_id
 WHERE r.rn <= @perEndpoint
 ORDER BY r.next_attempt_at, r.id
 LIMIT @limit`;
+}
+
+// By [listen][only], built once: the statement cache keys on the SQL text.
+const SELECT_DUE = [
+  [selectDue(false, false), selectDue(false, true)],
+  [selectDue(true, false), selectDue(true, true)],
+] as const;
 
 // next_attempt_at follows the lease: if the claimer never reports, the
 // delivery is due again when the lease runs out, and nextDueAt says so.
@@ -39,10 +56,14 @@ WHERE id IN (SELECT value FROM json_each(@ids))`;
 /** Claim due deliveries in one BEGIN IMMEDIATE transaction (SQLite has one writer). */
 export function claimDue(conn: SqliteConn, o: ClaimOptions): ClaimedDelivery[] {
   if (o.limit <= 0 || o.perEndpointLimit <= 0) return [];
+  const only = o.onlyEndpointIds;
+  if (only !== undefined && only.length === 0) return [];
+  const sql = SELECT_DUE[o.listen === true ? 1 : 0][only ? 1 : 0];
   return conn.write(() => {
-    const rows = conn.stmt(SELECT_DUE).all({
+    const rows = conn.stmt(sql).all({
       now: o.now,
       exclude: JSON.stringify(o.excludeEndpointIds),
+      ...(only ? { only: JSON.stringify(only) } : {}),
       scan: claimScanSize(o.limit, o.perEndpointLimit, true),
       perEndpoint: o.perEndpointLimit,
       limit: o.limit,

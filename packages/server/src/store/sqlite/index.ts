@@ -281,7 +281,7 @@ class SqliteStore implements Store {
   async createEndpoint(w: EndpointRecord): Promise<void> {
     try {
       this.run(
-        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         w.id,
         w.ownerAccountId,
         bit(w.livemode),
@@ -296,6 +296,7 @@ class SqliteStore implements Store {
         JSON.stringify(w.secrets),
         w.createdAt,
         w.lastSuccessAt,
+        w.listenKey,
       );
     } catch (err) {
       throw mapWriteError(err, `Webhook endpoint ${w.id}`);
@@ -346,8 +347,12 @@ class SqliteStore implements Store {
     livemode: boolean,
     page: PageQuery,
   ): Promise<Page<EndpointRecord>> {
+    // Listen-session endpoints are never listed, nor usable as a cursor.
     const scope = () =>
-      new Where().add('owner_account_id = ?', ownerAccountId).add('livemode = ?', bit(livemode));
+      new Where()
+        .add('owner_account_id = ?', ownerAccountId)
+        .add('livemode = ?', bit(livemode))
+        .add('listen_key IS NULL');
     const { rows, plan } = this.page<EndpointRow>(
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
       'seq',
@@ -361,7 +366,7 @@ class SqliteStore implements Store {
 
   async countEndpoints(ownerAccountId: string, livemode: boolean): Promise<number> {
     const row = this.get<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM webhook_endpoints WHERE owner_account_id = ? AND livemode = ?',
+      'SELECT COUNT(*) AS n FROM webhook_endpoints WHERE owner_account_id = ? AND livemode = ? AND listen_key IS NULL',
       ownerAccountId,
       bit(livemode),
     );
@@ -374,6 +379,13 @@ class SqliteStore implements Store {
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
        WHERE owner_account_id IN (SELECT value FROM json_each(?)) AND status = 'enabled' ORDER BY seq`,
       JSON.stringify(ownerAccountIds),
+    ).map(toEndpoint);
+  }
+
+  async findListenEndpoints(listenKey: string): Promise<EndpointRecord[]> {
+    return this.all<EndpointRow>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE listen_key = ? ORDER BY seq`,
+      listenKey,
     ).map(toEndpoint);
   }
 
@@ -437,13 +449,26 @@ class SqliteStore implements Store {
     return claimDue(this.conn, options);
   }
 
+  async wakeDeliveries(endpointIds: string[], now: number): Promise<number> {
+    if (endpointIds.length === 0) return 0;
+    // Enters by deliveries_endpoint_pending. A live lease is left alone: its
+    // next_attempt_at is the lease end, when the delivery comes back anyway.
+    return this.run(
+      `UPDATE deliveries SET next_attempt_at = @now
+       WHERE endpoint_id IN (SELECT value FROM json_each(@ids)) AND status = 'pending'
+         AND next_attempt_at > @now AND (lease_until IS NULL OR lease_until <= @now)`,
+      { ids: JSON.stringify(endpointIds), now },
+    );
+  }
+
   async recordAttempts(results: AttemptResult[]): Promise<void> {
     recordAttempts(this.conn, results);
   }
 
   async nextDueAt(): Promise<number | null> {
+    // listen = 0 matches the partial index deliveries_due.
     const row = this.get<{ at: number | null }>(
-      `SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'`,
+      `SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending' AND listen = 0`,
     );
     return row?.at ?? null;
   }

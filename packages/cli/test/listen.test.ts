@@ -1,0 +1,146 @@
+/**
+ * `switchboard listen` as a child process against a real server and two real
+ * receivers: events forwarded to the right receiver, verified by the official
+ * `stripe.webhooks.constructEvent` with the printed secret, output lines in
+ * the documented format; a killed and restarted listener loses nothing.
+ */
+
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Receiver, startReceiver } from '../../server/test/helpers/receiver.js';
+import { type Harness, startHarness, TEST_KEY } from '../../server/test/helpers/switchboard.js';
+import { type Spawned, spawnCli, until } from './helpers/spawn.js';
+
+const stripe = new Stripe('sk_test_unused');
+
+describe('switchboard listen', () => {
+  let h: Harness;
+  let accountRx: Receiver;
+  let connectRx: Receiver;
+  let acct: string;
+  const procs: Spawned[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness('sqlite', {
+      deliver: true,
+      clock: Date.now,
+      retrySchedule: [200, 400, 800, 1600],
+      idlePollMs: 100,
+    });
+    accountRx = await startReceiver();
+    connectRx = await startReceiver();
+    acct = (await h.stripe().accounts.create({ type: 'express' })).id;
+  });
+  afterAll(async () => {
+    for (const p of procs) await p.kill('SIGKILL');
+    await accountRx?.close();
+    await connectRx?.close();
+    await h?.close(false);
+  });
+
+  const listen = () => {
+    const p = spawnCli(
+      [
+        'listen',
+        '--forward-to',
+        `${accountRx.url}/webhook`,
+        '--forward-connect-to',
+        `${connectRx.url}/connect`,
+        '--headers',
+        'X-Test: yes',
+      ],
+      { SWITCHBOARD_API_KEY: TEST_KEY, SWITCHBOARD_API_BASE: h.url },
+    );
+    procs.push(p);
+    return p;
+  };
+  const publish = async (type: string, account?: string) => {
+    const res = await h.api(
+      'POST',
+      '/v1/events',
+      { type, data: { object: { id: 'x_1' } } },
+      account ? { 'stripe-account': account } : {},
+    );
+    expect(res.status).toBe(200);
+    return res.body.id as string;
+  };
+
+  it('forwards account and Connect events, signed, and survives being killed', async () => {
+    const first = listen();
+    const [, secret] = (await first.waitForOutput(
+      /Ready! Your webhook signing secret is (whsec_\w+) \(\^C to quit\)/,
+    ))!;
+    const own = await publish('customer.created');
+    const connected = await publish('payout.failed', acct);
+    await accountRx.waitFor(1);
+    await connectRx.waitFor(1);
+    await first.waitForOutput(new RegExp(`<--  \\[200\\] POST ${connectRx.url}/connect \\[${connected}\\]`));
+    const out = first.stdout();
+    expect(out).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d   --> customer\\.created \\[${own}\\]$`, 'm'),
+    );
+    expect(out).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d   --> connect payout\\.failed \\[${connected}\\]$`,
+        'm',
+      ),
+    );
+    expect(out).toMatch(
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  <--  \\[200\\] POST ${accountRx.url}/webhook \\[${own}\\]$`,
+        'm',
+      ),
+    );
+
+    for (const req of [...accountRx.requests, ...connectRx.requests]) {
+      const event = stripe.webhooks.constructEvent(
+        req.body,
+        req.headers['stripe-signature'] as string,
+        secret!,
+      );
+      expect(req.headers['x-test']).toBe('yes');
+      expect(req.headers['user-agent']).toMatch(/^Stripe\/1.0/);
+      expect(event.account === undefined).toBe(req.path === '/webhook');
+    }
+    // The attempts are in the log like any other delivery.
+    const log = (await h.api('GET', `/v1/events/${own}/delivery_attempts`)).body.data;
+    expect(log.map((a: { status_code: number }) => a.status_code)).toEqual([200]);
+
+    // Kill the listener; what is published while it is gone arrives after the restart.
+    await first.kill('SIGKILL');
+    const meanwhile = [await publish('account.updated', acct), await publish('customer.updated')];
+    const second = listen();
+    const [, secret2] = (await second.waitForOutput(/signing secret is (whsec_\w+)/))!;
+    expect(secret2).toBe(secret);
+    await until(() => {
+      const ids = [...accountRx.requests, ...connectRx.requests].map((r) => JSON.parse(r.body.toString()).id);
+      return meanwhile.every((id) => ids.includes(id));
+    });
+    const all = [...accountRx.requests, ...connectRx.requests].map(
+      (r) => JSON.parse(r.body.toString()).id as string,
+    );
+    // Each event once: nothing lost, nothing forwarded twice (the receivers never failed).
+    expect(all.sort()).toEqual([own, connected, ...meanwhile].sort());
+  });
+
+  it('--print-secret prints the stable secret and exits', async () => {
+    const p = spawnCli(['listen', '--print-secret'], {
+      SWITCHBOARD_API_KEY: TEST_KEY,
+      SWITCHBOARD_API_BASE: h.url,
+    });
+    procs.push(p);
+    expect(await p.exited).toBe(0);
+    expect(p.stdout().trim()).toMatch(/^whsec_\w+$/);
+  });
+
+  it('a bad key is one clear line and a non-zero exit', async () => {
+    const p = spawnCli(['listen', '--forward-to', accountRx.url], {
+      SWITCHBOARD_API_KEY: 'sk_test_notAKeyThisServerKnows',
+      SWITCHBOARD_API_BASE: h.url,
+    });
+    procs.push(p);
+    expect(await p.exited).not.toBe(0);
+    expect(p.stderr().trim().split('\n')).toHaveLength(1);
+    expect(p.stderr()).toMatch(/Invalid API Key provided/);
+  });
+});
