@@ -379,6 +379,16 @@ describe('events', () => {
     expect((await call('/v1/events', { key: LIVE_KEY })).body.data).toHaveLength(0);
   });
 
+  it('removes events past retention (30 days by default)', async () => {
+    const old = await call('/v1/events', { json: { type: 'customer.created', data: { object: {} } } });
+    clock.advance(29 * 24 * 3600_000);
+    const recent = await call('/v1/events', { json: { type: 'customer.created', data: { object: {} } } });
+    clock.advance(2 * 24 * 3600_000);
+    expect((await sb.prune()).events).toBe(1);
+    expect((await call(`/v1/events/${old.body.id}`)).status).toBe(404);
+    expect((await call(`/v1/events/${recent.body.id}`)).status).toBe(200);
+  });
+
   it('GET /healthz reports the database', async () => {
     const res = await sb.app.request('/healthz');
     expect(res.status).toBe(200);

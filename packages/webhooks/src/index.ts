@@ -1,3 +1,47 @@
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  type WebhookAdapterOptions,
+  type WebhookErrorInfo,
+} from './adapters/shared.js';
+export {
+  createWebhookRequestHandler,
+  handleWebhookRequest,
+  type WebWebhookOptions,
+} from './adapters/web.js';
+export {
+  type Account,
+  type AccountCapabilities,
+  type AccountRequirements,
+  type Application,
+  type Balance,
+  type BalanceAmount,
+  type BankAccount,
+  type CapabilityStatus,
+  type Card,
+  type ConnectEvent,
+  type ConnectEventObjects,
+  type EventOfType,
+  type Expandable,
+  type ExpandedObject,
+  type ExternalAccount,
+  type ExternalAccountStatus,
+  type GenericWebhookEvent,
+  idOf,
+  isEventType,
+  isRecommendedConnectEvent,
+  type Metadata,
+  type OpenEnum,
+  type PaymentIntent,
+  type Payout,
+  type PayoutFailureCode,
+  type Person,
+  type PersonRequirements,
+  RECOMMENDED_CONNECT_EVENTS,
+  type RecommendedConnectEvent,
+  type RecommendedConnectEventType,
+  type RequirementError,
+  type TypedWebhookEvent,
+} from './connectEvents.js';
 export type {
   BuildSignatureHeaderOptions,
   SignatureHeaderInput,
@@ -21,6 +65,18 @@ export {
   type SignatureEntry,
   v1Signatures,
 } from './header.js';
+export {
+  createWebhookRouter,
+  type DispatchResult,
+  type EventTypeName,
+  type HandlerOptions,
+  type LivemodePolicy,
+  type SkipReason,
+  type WebhookContext,
+  type WebhookHandler,
+  type WebhookRouter,
+  type WebhookRouterOptions,
+} from './router.js';
 export { buildSignatureHeader, computeSignature } from './signature.js';
 export { generateTestHeader } from './testing.js';
 export { constructEvent, verifySignature } from './verify.js';
@@ -30,4 +86,4 @@ export {
   constructEventAsync,
   generateTestHeaderAsync,
   verifySignatureAsync,
-} from './web.js';
+} from './webCrypto.js';

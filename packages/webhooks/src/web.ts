@@ -1,32 +1,51 @@
 // Entry point for runtimes without node:crypto (edge workers, Deno, Bun,
-// browsers): the same checks as the sync API, with the HMAC done by Web
-// Crypto. Nothing reachable from this module may import a node: builtin.
-import {
-  assembleHeader,
-  type BuildSignatureHeaderOptions,
-  checkTimestamp,
-  constantTimeEqual,
-  matchesAnyCandidate,
-  mismatchError,
-  parseEvent,
-  prepareCompute,
-  prepareSigning,
-  prepareTestHeader,
-  prepareVerification,
-  type SignatureHeaderInput,
-  secretRepairs,
-  signedMessage,
-  type TestHeaderOptions,
-  toHex,
-  utf8,
-  type VerificationContext,
-  type VerifiedSignature,
-  type VerifyOptions,
-  type WebhookPayload,
-} from './core.js';
-import type { WebhookEvent } from './events.js';
-import { formatSignatureHeader } from './header.js';
+// browsers) and for fetch-style frameworks (Hono, Next.js route handlers).
+// Nothing reachable from this module may import a node: builtin.
 
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  type WebhookAdapterOptions,
+  type WebhookErrorInfo,
+} from './adapters/shared.js';
+export {
+  createWebhookRequestHandler,
+  handleWebhookRequest,
+  type WebWebhookOptions,
+} from './adapters/web.js';
+export {
+  type Account,
+  type AccountCapabilities,
+  type AccountRequirements,
+  type Application,
+  type Balance,
+  type BalanceAmount,
+  type BankAccount,
+  type CapabilityStatus,
+  type Card,
+  type ConnectEvent,
+  type ConnectEventObjects,
+  type EventOfType,
+  type Expandable,
+  type ExpandedObject,
+  type ExternalAccount,
+  type ExternalAccountStatus,
+  type GenericWebhookEvent,
+  idOf,
+  isEventType,
+  isRecommendedConnectEvent,
+  type Metadata,
+  type OpenEnum,
+  type PaymentIntent,
+  type Payout,
+  type PayoutFailureCode,
+  type Person,
+  type PersonRequirements,
+  RECOMMENDED_CONNECT_EVENTS,
+  type RecommendedConnectEvent,
+  type RecommendedConnectEventType,
+  type RequirementError,
+  type TypedWebhookEvent,
+} from './connectEvents.js';
 export type {
   BuildSignatureHeaderOptions,
   SignatureHeaderInput,
@@ -50,119 +69,22 @@ export {
   type SignatureEntry,
   v1Signatures,
 } from './header.js';
-
-// The few Web Crypto members used, typed locally so the declarations do not
-// depend on DOM or Node type libraries.
-interface HmacSubtle {
-  importKey(
-    format: 'raw',
-    keyData: Uint8Array,
-    algorithm: { name: 'HMAC'; hash: 'SHA-256' },
-    extractable: false,
-    keyUsages: ['sign'],
-  ): Promise<unknown>;
-  sign(algorithm: 'HMAC', key: unknown, data: Uint8Array): Promise<ArrayBuffer>;
-}
-
-function subtle(): HmacSubtle {
-  const crypto = (globalThis as { crypto?: { subtle?: HmacSubtle } }).crypto;
-  if (!crypto?.subtle) {
-    throw new Error('Web Crypto (globalThis.crypto.subtle) is not available in this runtime.');
-  }
-  return crypto.subtle;
-}
-
-async function hmacSha256(secret: string, message: Uint8Array): Promise<Uint8Array> {
-  const api = subtle();
-  const key = await api.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await api.sign('HMAC', key, message));
-}
-
-/**
- * Async {@link computeSignature} on Web Crypto: lowercase hex HMAC-SHA256 of
- * `${timestamp}.` + payload, keyed with the whole secret string.
- */
-export async function computeSignatureAsync(
-  payload: WebhookPayload,
-  secret: string,
-  timestamp: number,
-): Promise<string> {
-  const checked = prepareCompute(payload, secret, timestamp);
-  return toHex(await hmacSha256(checked.secret, signedMessage(checked.payload, checked.timestamp)));
-}
-
-/**
- * Async {@link buildSignatureHeader} on Web Crypto: `t=…,v1=…` with one `v1`
- * per secret, in order, then `extraSchemes`.
- */
-export async function buildSignatureHeaderAsync(options: BuildSignatureHeaderOptions): Promise<string> {
-  const plan = prepareSigning(options);
-  const message = signedMessage(plan.payload, plan.timestamp);
-  const values = await Promise.all(
-    plan.secrets.map(async (secret) => toHex(await hmacSha256(secret, message))),
-  );
-  return assembleHeader(plan, values);
-}
-
-async function verified(
-  payload: unknown,
-  header: unknown,
-  secret: unknown,
-  options: unknown,
-): Promise<{ ctx: VerificationContext; result: VerifiedSignature }> {
-  const ctx = prepareVerification(payload, header, secret, options);
-  const message = signedMessage(ctx.payload, ctx.timestamp);
-  const matches = async (key: string) =>
-    matchesAnyCandidate(ctx.candidates, await hmacSha256(key, message), constantTimeEqual);
-  for (const [index, key] of ctx.secrets.entries()) {
-    if (await matches(key)) return { ctx, result: checkTimestamp(ctx, index) };
-  }
-  const repairs = secretRepairs(ctx.secrets);
-  const confirmed = await Promise.all(repairs.map((repair) => matches(repair.secret)));
-  throw mismatchError(
-    ctx,
-    repairs.filter((_, i) => confirmed[i]),
-  );
-}
-
-/**
- * Async {@link verifySignature} on Web Crypto, with identical verdicts and
- * errors. Resolves to the timestamp and the index of the matching secret.
- */
-export async function verifySignatureAsync(
-  payload: WebhookPayload,
-  header: SignatureHeaderInput,
-  secret: string | string[],
-  options?: VerifyOptions,
-): Promise<VerifiedSignature> {
-  return (await verified(payload, header, secret, options)).result;
-}
-
-/**
- * Async {@link constructEvent} on Web Crypto: verifies, then parses the event.
- *
- * @example
- * export default {
- *   async fetch(request, env) {
- *     const body = new Uint8Array(await request.arrayBuffer());
- *     const event = await constructEventAsync(body, request.headers.get('stripe-signature') ?? undefined, env.WEBHOOK_SECRET);
- *     return new Response(null, { status: 200 });
- *   },
- * };
- */
-export async function constructEventAsync<T = WebhookEvent>(
-  payload: WebhookPayload,
-  header: SignatureHeaderInput,
-  secret: string | string[],
-  options?: VerifyOptions,
-): Promise<T> {
-  const { ctx } = await verified(payload, header, secret, options);
-  return parseEvent<T>(ctx.payload, ctx.header);
-}
-
-/** Async {@link generateTestHeader} on Web Crypto, for tests running outside Node. */
-export async function generateTestHeaderAsync(options: TestHeaderOptions): Promise<string> {
-  const { payload, secret, timestamp, scheme } = prepareTestHeader(options);
-  const value = await computeSignatureAsync(payload, secret, timestamp);
-  return formatSignatureHeader(timestamp, [{ scheme, value }]);
-}
+export {
+  createWebhookRouter,
+  type DispatchResult,
+  type EventTypeName,
+  type HandlerOptions,
+  type LivemodePolicy,
+  type SkipReason,
+  type WebhookContext,
+  type WebhookHandler,
+  type WebhookRouter,
+  type WebhookRouterOptions,
+} from './router.js';
+export {
+  buildSignatureHeaderAsync,
+  computeSignatureAsync,
+  constructEventAsync,
+  generateTestHeaderAsync,
+  verifySignatureAsync,
+} from './webCrypto.js';

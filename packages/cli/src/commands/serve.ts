@@ -17,6 +17,13 @@ export interface ServeFlags {
   allowPrivateTargets?: boolean;
   retrySchedule?: string;
   timeout: string;
+  retentionDays: string;
+}
+
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number, got ${value}`);
+  return n;
 }
 
 const truthy = (v: string | undefined) =>
@@ -38,6 +45,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
       flags.allowPrivateTargets === true || truthy(env['SWITCHBOARD_ALLOW_PRIVATE_TARGETS']),
     ...(schedule ? { retrySchedule: parseRetrySchedule(schedule) } : {}),
     deliveryTimeoutMs: timeout,
+    retentionDays: positive(flags.retentionDays, '--retention-days'),
     logger: {
       info: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'info', msg: m, ...f })}\n`),
       warn: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
@@ -76,6 +84,11 @@ export function serveCommand(): Command {
       new Option('--timeout <ms>', 'per-attempt delivery timeout')
         .env('SWITCHBOARD_DELIVERY_TIMEOUT_MS')
         .default('30000'),
+    )
+    .addOption(
+      new Option('--retention-days <days>', 'keep events this long')
+        .env('SWITCHBOARD_RETENTION_DAYS')
+        .default('30'),
     )
     .addHelpText(
       'after',

@@ -130,7 +130,8 @@ export function maskKey(key: string): string {
   return `${prefix}****${key.slice(-4)}`;
 }
 
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** Stripe replays an idempotent response for 24 hours. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * `Idempotency-Key` on POST: the first response (status and body) is replayed

@@ -24,9 +24,12 @@ export interface DispatcherOptions {
   /** Delays between attempts for live-mode and test-mode deliveries (see docs/retries.md). */
   liveSchedule: readonly number[];
   testSchedule: readonly number[];
-  /** How long a claim is held: longer than the send timeout, so a live node never loses its claim. */
+  /**
+   * How long a claim is held. It must cover a wait for an endpoint slot (up
+   * to one timeout) plus the send (another), so a live node never loses its claim.
+   */
   leaseMs: number;
-  /** Deliveries in flight on this node, in all. */
+  /** Deliveries in flight (or waiting for an endpoint slot) on this node, in all. */
   maxInFlight?: number;
   /** Deliveries in flight on this node to one endpoint: one slow endpoint cannot take every slot. */
   perEndpointConcurrency?: number;
@@ -113,10 +116,44 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     s?.();
   };
 
+  // Per-endpoint slots. A claim can return a delivery for an endpoint whose
+  // slots are taken by an earlier claim; it waits here for a slot (the lease
+  // covers the wait: see leaseMs).
+  const waiting = new Map<string, Array<() => void>>();
+
+  /** Endpoints with every slot taken or promised: the next claim skips them. */
   function saturated(): string[] {
     const out: string[] = [];
-    for (const [id, n] of inFlightByEndpoint) if (n >= perEndpoint) out.push(id);
+    for (const [id, n] of inFlightByEndpoint)
+      if (n + (waiting.get(id)?.length ?? 0) >= perEndpoint) out.push(id);
     return out;
+  }
+
+  async function acquire(endpointId: string): Promise<void> {
+    const n = inFlightByEndpoint.get(endpointId) ?? 0;
+    if (n < perEndpoint) {
+      inFlightByEndpoint.set(endpointId, n + 1);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const queue = waiting.get(endpointId) ?? [];
+      queue.push(resolve);
+      waiting.set(endpointId, queue);
+    });
+  }
+
+  function release(endpointId: string): void {
+    const queue = waiting.get(endpointId);
+    const next = queue?.shift();
+    if (queue && queue.length === 0) waiting.delete(endpointId);
+    // Hand the slot straight to the next waiter; the count stays the same.
+    if (next) {
+      next();
+      return;
+    }
+    const n = (inFlightByEndpoint.get(endpointId) ?? 1) - 1;
+    if (n <= 0) inFlightByEndpoint.delete(endpointId);
+    else inFlightByEndpoint.set(endpointId, n);
   }
 
   async function flush(): Promise<void> {
@@ -140,8 +177,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function launch(claimed: ClaimedDelivery): Promise<void> {
-    inFlightByEndpoint.set(claimed.endpointId, (inFlightByEndpoint.get(claimed.endpointId) ?? 0) + 1);
     const p = (async () => {
+      await acquire(claimed.endpointId);
       try {
         const report = await attemptDelivery(
           sender,
@@ -166,9 +203,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // and the delivery be retried.
         onError(error);
       } finally {
-        const n = (inFlightByEndpoint.get(claimed.endpointId) ?? 1) - 1;
-        if (n <= 0) inFlightByEndpoint.delete(claimed.endpointId);
-        else inFlightByEndpoint.set(claimed.endpointId, n);
+        release(claimed.endpointId);
       }
     })();
     running.add(p);

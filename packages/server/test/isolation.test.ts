@@ -1,0 +1,106 @@
+/**
+ * One slow or dead endpoint must not delay the others: the dispatcher bounds
+ * what it has in flight per endpoint, and several nodes on one PostgreSQL
+ * database each take a delivery exactly once.
+ */
+
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { createSwitchboard, type Switchboard } from '../src/server.js';
+import { type Receiver, startReceiver } from './helpers/receiver.js';
+import { type Harness, LIVE_KEY, makeTestStore, startHarness, TEST_KEY } from './helpers/switchboard.js';
+
+describe('isolation', () => {
+  let h: Harness;
+  const receivers: Receiver[] = [];
+  let failed = false;
+  afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.close();
+    await h?.close(failed);
+  });
+
+  it('a hanging endpoint holds at most its per-endpoint slots while a healthy one gets everything', async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    h = await startHarness('sqlite', {
+      deliver: true,
+      clock: Date.now,
+      deliveryTimeoutMs: 5000,
+      perEndpointConcurrency: 2,
+      maxInFlight: 8,
+      idlePollMs: 50,
+    });
+    const hanging = await startReceiver(() => {
+      /* never answers */
+    });
+    const healthy = await startReceiver();
+    receivers.push(hanging, healthy);
+    for (const rx of [hanging, healthy]) {
+      const res = await h.api('POST', '/v1/webhook_endpoints', {
+        url: `${rx.url}/hook`,
+        enabled_events: ['*'],
+      });
+      expect(res.status).toBe(200);
+    }
+    for (let i = 0; i < 30; i++) {
+      expect(
+        (await h.api('POST', '/v1/events', { type: 'customer.created', data: { object: { n: i } } })).status,
+      ).toBe(200);
+    }
+    await healthy.waitFor(30, 4000);
+    // Every healthy delivery went through while the hanging endpoint held only its two slots.
+    expect(hanging.requests.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('two nodes on one PostgreSQL database', () => {
+  it('deliver every event exactly once between them', async () => {
+    let failed = false;
+    onTestFailed(() => {
+      failed = true;
+    });
+    const a = await makeTestStore('postgres');
+    // The second node opens its own pool on the same schema.
+    const { createPostgresStore } = await import('../src/store/postgres/index.js');
+    const { PG_URL } = await import('./helpers/switchboard.js');
+    const schema = /schema (\S+)/.exec(a.describe)![1]!;
+    const bStore = createPostgresStore({ connectionString: PG_URL, schema });
+    const rx = await startReceiver();
+    const nodes: Switchboard[] = [];
+    try {
+      const common = { testKey: TEST_KEY, liveKey: LIVE_KEY, allowPrivateTargets: true, idlePollMs: 20 };
+      nodes.push(await createSwitchboard({ ...common, store: a.store }));
+      nodes.push(await createSwitchboard({ ...common, store: bStore }));
+      expect(nodes[1]!.platform.id).toBe(nodes[0]!.platform.id);
+      const ep = await nodes[0]!.app.request('/v1/webhook_endpoints', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${rx.url}/hook`, enabled_events: ['*'] }),
+      });
+      expect(ep.status).toBe(200);
+      const ids: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const node = nodes[i % 2]!;
+        const res = await node.app.request('/v1/events', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'customer.created', data: { object: { n: i } } }),
+        });
+        ids.push(((await res.json()) as { id: string }).id);
+      }
+      await rx.waitFor(200, 20_000);
+      const got = rx.requests.map((r) => JSON.parse(r.body.toString()).id as string);
+      expect(new Set(got).size).toBe(200);
+      expect(got).toHaveLength(200);
+      expect(new Set(got)).toEqual(new Set(ids));
+      for (const id of ids.slice(0, 50)) {
+        expect((await a.store.listAttempts({ eventId: id, limit: 10 })).data).toHaveLength(1);
+      }
+    } finally {
+      for (const n of nodes) await n.close();
+      await rx.close();
+      await bStore.close();
+      await a.cleanup(failed);
+    }
+  });
+});
