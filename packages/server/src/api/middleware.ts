@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { randomToken } from '../ids.js';
-import type { ApiEnv, Runtime } from './context.js';
+import type { ApiEnv, Caller, Runtime } from './context.js';
 import { ApiError, invalid, invalidApiKey } from './errors.js';
 import { parseFormParams } from './formBody.js';
 import type { RawParams } from './params.js';
@@ -75,52 +75,81 @@ export function apiKeyFrom(header: string | undefined): string | null {
   return null;
 }
 
+/**
+ * Who is calling: the key (by its hash, compared in constant time) and the
+ * account named by `Stripe-Account`. Throws the API error to answer. Shared by
+ * the HTTP API and the listen websocket.
+ *
+ * @param readOnlyEvents after deauthorization the platform keeps read access
+ *   to the account's past events only.
+ */
+export async function resolveCaller(
+  rt: Runtime,
+  headers: {
+    authorization?: string | undefined;
+    stripeAccount?: string | undefined;
+    stripeVersion?: string | undefined;
+  },
+  readOnlyEvents: boolean,
+): Promise<Caller> {
+  const key = apiKeyFrom(headers.authorization);
+  if (!key) throw invalidApiKey(null);
+  const hash = sha256(key);
+  const record = await rt.store.findApiKey(hash);
+  // The lookup is by hash; compare again in constant time so a store that matched loosely can't let a key through.
+  if (
+    !record ||
+    !timingSafeEqual(Buffer.from(record.hash), Buffer.from(hash)) ||
+    record.platformId !== rt.platform.id
+  ) {
+    throw invalidApiKey(key);
+  }
+  const acting = headers.stripeAccount;
+  let connectedAccount = null;
+  if (acting && acting !== rt.platform.id) {
+    const account = await rt.store.getAccount(acting);
+    if (!account || account.platformId !== rt.platform.id) {
+      throw new ApiError(
+        403,
+        'permission_error',
+        `The provided key '${maskKey(key)}' does not have access to account '${acting}' (or that account does not exist). Application access may have been revoked.`,
+        'account_invalid',
+      );
+    }
+    if (account.deauthorizedAt !== null && !readOnlyEvents) {
+      throw new ApiError(
+        403,
+        'permission_error',
+        `The account '${acting}' has disconnected this platform (account.application.deauthorized); the platform no longer has access to it.`,
+        'account_invalid',
+      );
+    }
+    connectedAccount = account;
+  }
+  return {
+    livemode: record.livemode,
+    keyHash: hash,
+    accountId: connectedAccount ? connectedAccount.id : rt.platform.id,
+    connectedAccount,
+    stripeVersion: headers.stripeVersion ?? null,
+  };
+}
+
 /** Authenticate the key and resolve `Stripe-Account`. */
 export function authenticate(rt: Runtime): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const key = apiKeyFrom(c.req.header('authorization'));
-    if (!key) throw invalidApiKey(null);
-    const hash = sha256(key);
-    const record = await rt.store.findApiKey(hash);
-    // The lookup is by hash; compare again in constant time so a store that matched loosely can't let a key through.
-    if (
-      !record ||
-      !timingSafeEqual(Buffer.from(record.hash), Buffer.from(hash)) ||
-      record.platformId !== rt.platform.id
-    ) {
-      throw invalidApiKey(key);
-    }
-    const acting = c.req.header('stripe-account');
-    let connectedAccount = null;
-    if (acting && acting !== rt.platform.id) {
-      const account = await rt.store.getAccount(acting);
-      const readOnlyEvents = c.req.method === 'GET' && c.req.path.startsWith('/v1/events');
-      if (!account || account.platformId !== rt.platform.id) {
-        throw new ApiError(
-          403,
-          'permission_error',
-          `The provided key '${maskKey(key)}' does not have access to account '${acting}' (or that account does not exist). Application access may have been revoked.`,
-          'account_invalid',
-        );
-      }
-      // After deauthorization the platform keeps read access to the account's past events only.
-      if (account.deauthorizedAt !== null && !readOnlyEvents) {
-        throw new ApiError(
-          403,
-          'permission_error',
-          `The account '${acting}' has disconnected this platform (account.application.deauthorized); the platform no longer has access to it.`,
-          'account_invalid',
-        );
-      }
-      connectedAccount = account;
-    }
-    c.set('caller', {
-      livemode: record.livemode,
-      keyHash: hash,
-      accountId: connectedAccount ? connectedAccount.id : rt.platform.id,
-      connectedAccount,
-      stripeVersion: c.req.header('stripe-version') ?? null,
-    });
+    c.set(
+      'caller',
+      await resolveCaller(
+        rt,
+        {
+          authorization: c.req.header('authorization'),
+          stripeAccount: c.req.header('stripe-account'),
+          stripeVersion: c.req.header('stripe-version'),
+        },
+        c.req.method === 'GET' && c.req.path.startsWith('/v1/events'),
+      ),
+    );
     await next();
   };
 }

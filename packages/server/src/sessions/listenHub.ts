@@ -10,14 +10,14 @@
  * instead of an HTTP POST.
  */
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ApiEnv, Caller, Runtime } from '../api/context.js';
-import { invalidParam, noSuch } from '../api/errors.js';
-import { apiKeyFrom, sha256 } from '../api/middleware.js';
+import { ApiError, invalidParam, noSuch } from '../api/errors.js';
+import { resolveCaller, sha256 } from '../api/middleware.js';
 import { Params } from '../api/params.js';
 import { createDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
 import type { Sender, SendResult } from '../delivery/send.js';
@@ -207,27 +207,20 @@ export function createListenHub(rt: Runtime): ListenHub {
   }
 
   async function authenticateUpgrade(req: IncomingMessage): Promise<Caller | null> {
-    const key = apiKeyFrom(req.headers.authorization);
-    if (!key) return null;
-    const hash = sha256(key);
-    const record = await rt.store.findApiKey(hash);
-    if (
-      !record ||
-      !timingSafeEqual(Buffer.from(record.hash), Buffer.from(hash)) ||
-      record.platformId !== rt.platform.id
-    ) {
-      return null;
-    }
     const acting = req.headers['stripe-account'];
-    let accountId = rt.platform.id;
-    let connectedAccount = null;
-    if (typeof acting === 'string' && acting && acting !== rt.platform.id) {
-      const account = await rt.store.getAccount(acting);
-      if (!account || account.platformId !== rt.platform.id || account.deauthorizedAt !== null) return null;
-      accountId = account.id;
-      connectedAccount = account;
+    try {
+      return await resolveCaller(
+        rt,
+        {
+          authorization: req.headers.authorization,
+          stripeAccount: typeof acting === 'string' ? acting : undefined,
+        },
+        false,
+      );
+    } catch (error) {
+      if (error instanceof ApiError) return null;
+      throw error;
     }
-    return { livemode: record.livemode, keyHash: hash, accountId, connectedAccount, stripeVersion: null };
   }
 
   async function attach(ws: WebSocket, caller: Caller): Promise<void> {
