@@ -31,22 +31,21 @@ const list = (v: string[] | null | undefined): string => JSON.stringify(v ?? [])
 export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): WebhookRouter {
   const now = options.now ?? Date.now;
   const record = (eventId: string, type: string, ctx: WebhookContext, summary: string) => {
-    db.prepare('INSERT INTO actions (event_id, type, account, livemode, summary, at) VALUES (?, ?, ?, ?, ?, ?)').run(
-      eventId,
-      type,
-      ctx.account,
-      ctx.livemode ? 1 : 0,
-      summary,
-      now(),
-    );
+    db.prepare(
+      'INSERT INTO actions (event_id, type, account, livemode, summary, at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(eventId, type, ctx.account, ctx.livemode ? 1 : 0, summary, now());
   };
   /** Connect events only: an event without `account` did not come from a connected account. */
   const connected = (ctx: WebhookContext): string => {
-    if (!ctx.account) throw new Error('Connect event without an account: is this endpoint registered with connect=true?');
+    if (!ctx.account)
+      throw new Error('Connect event without an account: is this endpoint registered with connect=true?');
     return ctx.account;
   };
   const ensureAccount = (account: string) => {
-    db.prepare('INSERT INTO accounts (id, updated_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(account, now());
+    db.prepare('INSERT INTO accounts (id, updated_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING').run(
+      account,
+      now(),
+    );
   };
 
   return createWebhookRouter({ livemode: options.livemode })
@@ -55,13 +54,22 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
       db.transaction(() => {
         // The platform lost access: keep the account's id and history, drop what it can no longer act on.
         ensureAccount(account);
-        db.prepare("UPDATE accounts SET status = 'deauthorized', deauthorized_at = ?, charges_enabled = 0, payouts_enabled = 0, updated_at = ? WHERE id = ?").run(now(), now(), account);
+        db.prepare(
+          "UPDATE accounts SET status = 'deauthorized', deauthorized_at = ?, charges_enabled = 0, payouts_enabled = 0, updated_at = ? WHERE id = ?",
+        ).run(now(), now(), account);
         const persons = db.prepare('DELETE FROM persons WHERE account = ?').run(account).changes;
         const external = db.prepare('DELETE FROM external_accounts WHERE account = ?').run(account).changes;
         db.prepare('DELETE FROM balances WHERE account = ?').run(account);
         db.prepare('DELETE FROM payout_blocks WHERE account = ?').run(account);
-        const orders = db.prepare("UPDATE orders SET status = 'cancelled' WHERE account = ? AND status = 'pending'").run(account).changes;
-        record(event.id, event.type, ctx, `disconnected from ${event.data.object.name ?? event.data.object.id}: removed ${persons} person(s), ${external} external account(s), cancelled ${orders} pending order(s)`);
+        const orders = db
+          .prepare("UPDATE orders SET status = 'cancelled' WHERE account = ? AND status = 'pending'")
+          .run(account).changes;
+        record(
+          event.id,
+          event.type,
+          ctx,
+          `disconnected from ${event.data.object.name ?? event.data.object.id}: removed ${persons} person(s), ${external} external account(s), cancelled ${orders} pending order(s)`,
+        );
       })();
     })
     .on('account.updated', (event, ctx) => {
@@ -86,7 +94,12 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
           account,
         );
         const due = r?.currently_due?.length ?? 0;
-        record(event.id, event.type, ctx, `charges ${a.charges_enabled ? 'enabled' : 'disabled'}, payouts ${a.payouts_enabled ? 'enabled' : 'disabled'}, ${due} requirement(s) due${r?.disabled_reason ? ` (${r.disabled_reason})` : ''}`);
+        record(
+          event.id,
+          event.type,
+          ctx,
+          `charges ${a.charges_enabled ? 'enabled' : 'disabled'}, payouts ${a.payouts_enabled ? 'enabled' : 'disabled'}, ${due} requirement(s) due${r?.disabled_reason ? ` (${r.disabled_reason})` : ''}`,
+        );
       })();
     })
     .on('person.updated', (event, ctx) => {
@@ -97,8 +110,20 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
           `INSERT INTO persons (id, account, verification_status, currently_due, past_due, updated_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET verification_status = excluded.verification_status,
              currently_due = excluded.currently_due, past_due = excluded.past_due, updated_at = excluded.updated_at`,
-        ).run(p.id, account, p.verification?.status ?? null, list(p.requirements?.currently_due), list(p.requirements?.past_due), now());
-        record(event.id, event.type, ctx, `person ${p.id} is ${p.verification?.status ?? 'unknown'}, ${p.requirements?.currently_due?.length ?? 0} requirement(s) due`);
+        ).run(
+          p.id,
+          account,
+          p.verification?.status ?? null,
+          list(p.requirements?.currently_due),
+          list(p.requirements?.past_due),
+          now(),
+        );
+        record(
+          event.id,
+          event.type,
+          ctx,
+          `person ${p.id} is ${p.verification?.status ?? 'unknown'}, ${p.requirements?.currently_due?.length ?? 0} requirement(s) due`,
+        );
       })();
     })
     .on('account.external_account.updated', (event, ctx) => {
@@ -123,8 +148,15 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
         );
         // Payouts stay blocked until the external account is updated to a usable state.
         const usable = x.status !== 'errored' && x.status !== 'verification_failed';
-        const unblocked = usable ? db.prepare('DELETE FROM payout_blocks WHERE account = ?').run(account).changes : 0;
-        record(event.id, event.type, ctx, `payout destination ${x.object} ••${x.last4} is ${x.status ?? 'unknown'}${unblocked ? '; payouts unblocked' : ''}`);
+        const unblocked = usable
+          ? db.prepare('DELETE FROM payout_blocks WHERE account = ?').run(account).changes
+          : 0;
+        record(
+          event.id,
+          event.type,
+          ctx,
+          `payout destination ${x.object} ••${x.last4} is ${x.status ?? 'unknown'}${unblocked ? '; payouts unblocked' : ''}`,
+        );
       })();
     })
     .on('payout.failed', (event, ctx) => {
@@ -141,8 +173,17 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
            ON CONFLICT (account) DO UPDATE SET payout = excluded.payout, failure_code = excluded.failure_code,
              failure_message = excluded.failure_message, destination = excluded.destination`,
         ).run(account, p.id, p.failure_code, p.failure_message, destination, now());
-        if (destination) db.prepare("UPDATE external_accounts SET status = 'errored', updated_at = ? WHERE id = ?").run(now(), destination);
-        record(event.id, event.type, ctx, `payout ${p.id} failed (${p.failure_code ?? 'unknown'}): payouts blocked until ${destination ?? 'the external account'} is updated`);
+        if (destination)
+          db.prepare("UPDATE external_accounts SET status = 'errored', updated_at = ? WHERE id = ?").run(
+            now(),
+            destination,
+          );
+        record(
+          event.id,
+          event.type,
+          ctx,
+          `payout ${p.id} failed (${p.failure_code ?? 'unknown'}): payouts blocked until ${destination ?? 'the external account'} is updated`,
+        );
       })();
     })
     .on('balance.available', (event, ctx) => {
@@ -153,8 +194,17 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
           `INSERT INTO balances (account, livemode, available, pending, connect_reserved, updated_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (account, livemode) DO UPDATE SET available = excluded.available, pending = excluded.pending,
              connect_reserved = excluded.connect_reserved, updated_at = excluded.updated_at`,
-        ).run(account, ctx.livemode ? 1 : 0, JSON.stringify(b.available), JSON.stringify(b.pending), JSON.stringify(b.connect_reserved ?? []), now());
-        const shown = b.available.map((x) => `${(x.amount / 100).toFixed(2)} ${x.currency.toUpperCase()}`).join(', ');
+        ).run(
+          account,
+          ctx.livemode ? 1 : 0,
+          JSON.stringify(b.available),
+          JSON.stringify(b.pending),
+          JSON.stringify(b.connect_reserved ?? []),
+          now(),
+        );
+        const shown = b.available
+          .map((x) => `${(x.amount / 100).toFixed(2)} ${x.currency.toUpperCase()}`)
+          .join(', ');
         record(event.id, event.type, ctx, `available balance ${shown || 'empty'}`);
       })();
     })
@@ -169,7 +219,12 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
               | undefined)
           : undefined;
         if (!order) {
-          record(event.id, event.type, ctx, `payment ${pi.id} succeeded for no known order: nothing to fulfil`);
+          record(
+            event.id,
+            event.type,
+            ctx,
+            `payment ${pi.id} succeeded for no known order: nothing to fulfil`,
+          );
           return;
         }
         if (order.status === 'fulfilled') {
@@ -177,11 +232,23 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
           return;
         }
         if (pi.amount_received < order.amount) {
-          record(event.id, event.type, ctx, `payment ${pi.id} received ${pi.amount_received} < ${order.amount}: order ${order.id} not fulfilled`);
+          record(
+            event.id,
+            event.type,
+            ctx,
+            `payment ${pi.id} received ${pi.amount_received} < ${order.amount}: order ${order.id} not fulfilled`,
+          );
           return;
         }
-        db.prepare("UPDATE orders SET status = 'fulfilled', payment_intent = ?, account = ?, fulfilled_at = ? WHERE id = ?").run(pi.id, account, now(), order.id);
-        record(event.id, event.type, ctx, `order ${order.id} fulfilled (${(pi.amount_received / 100).toFixed(2)} ${pi.currency.toUpperCase()} via ${pi.id})`);
+        db.prepare(
+          "UPDATE orders SET status = 'fulfilled', payment_intent = ?, account = ?, fulfilled_at = ? WHERE id = ?",
+        ).run(pi.id, account, now(), order.id);
+        record(
+          event.id,
+          event.type,
+          ctx,
+          `order ${order.id} fulfilled (${(pi.amount_received / 100).toFixed(2)} ${pi.currency.toUpperCase()} via ${pi.id})`,
+        );
       })();
     });
 }

@@ -3,7 +3,9 @@
 import type { Command } from 'commander';
 import { ApiClient } from './client.js';
 
-export const DEFAULT_API_BASE = 'http://127.0.0.1:12111';
+/** The port `switchboard serve` listens on by default (the server library's DEFAULT_PORT). */
+export const DEFAULT_PORT = 12111;
+export const DEFAULT_API_BASE = `http://127.0.0.1:${DEFAULT_PORT}`;
 
 export interface GlobalFlags {
   apiKey?: string;
@@ -46,5 +48,3 @@ export function clientFrom(flags: GlobalFlags, env: NodeJS.ProcessEnv = process.
     ...(flags.stripeAccount ? { stripeAccount: flags.stripeAccount } : {}),
   });
 }
-
-export const wantsJson = (flags: GlobalFlags): boolean => flags.format === 'json';

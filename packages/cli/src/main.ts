@@ -2,8 +2,14 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { accountsCommand } from './commands/accounts.js';
+import { deliveriesCommand } from './commands/deliveries.js';
+import { eventsCommand } from './commands/events.js';
+import { fixturesCommand } from './commands/fixtures.js';
 import { listenCommand } from './commands/listen.js';
 import { serveCommand } from './commands/serve.js';
+import { triggerCommand } from './commands/trigger.js';
+import { webhookEndpointsCommand } from './commands/webhookEndpoints.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -17,6 +23,12 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError();
   program.addCommand(serveCommand());
+  program.addCommand(triggerCommand());
+  program.addCommand(fixturesCommand());
+  program.addCommand(eventsCommand());
+  program.addCommand(webhookEndpointsCommand());
+  program.addCommand(accountsCommand());
+  program.addCommand(deliveriesCommand());
   program.addCommand(listenCommand());
   return program;
 }

@@ -1,9 +1,8 @@
 /** `switchboard listen`: forward events to localhost, as `stripe listen` does. */
 
 import { Command } from 'commander';
-import { clientFrom, type GlobalFlags, wantsJson, withApiFlags } from '../globals.js';
-import { paint, timestamp, useColour } from '../listen/format.js';
-import { parseHeaderList, runListen } from '../listen/forwarder.js';
+import { clientFrom, type GlobalFlags, withApiFlags } from '../globals.js';
+import { colorEnabled, formatTime, palette, wantsJsonOutput } from '../output.js';
 
 interface ListenFlags extends GlobalFlags {
   forwardTo?: string;
@@ -48,6 +47,8 @@ The signing secret is the same every time for an API key, so it can live in your
 Events published while listen is not running wait for it and arrive when it starts again.`,
     )
     .action(async (flags: ListenFlags & { loadFromWebhooksApi?: boolean }) => {
+      // Loaded here so other commands start without the websocket and HTTP client.
+      const { parseHeaderList, runListen } = await import('../listen/forwarder.js');
       const client = clientFrom(flags);
       const events = (flags.events ?? '')
         .split(',')
@@ -67,8 +68,9 @@ Events published while listen is not running wait for it and arrive when it star
       if (!forwardTo && !forwardConnectTo) {
         throw new Error('Nothing to forward to: pass --forward-to (and optionally --forward-connect-to).');
       }
-      const json = wantsJson(flags);
-      const colour = useColour(process.stdout);
+      const json = wantsJsonOutput(flags);
+      const colour = palette(colorEnabled(process.stdout));
+      const timestamp = () => formatTime(Date.now(), 'ms');
       const out = (line: string) => process.stdout.write(`${line}\n`);
       const controller = new AbortController();
       const stop = () => controller.abort();
@@ -97,14 +99,13 @@ Events published while listen is not running wait for it and arrive when it star
               process.stderr.write(`${timestamp()}   Reconnected; events published meanwhile follow.\n`);
               return;
             }
-            if (!json)
-              out(`Ready! Your webhook signing secret is ${paint(colour, 'bold', secret)} (^C to quit)`);
+            if (!json) out(`Ready! Your webhook signing secret is ${colour.bold(secret)} (^C to quit)`);
           },
           onEvent({ event, connect, payload }) {
             if (json) out(payload);
             else
               out(
-                `${timestamp()}   --> ${connect ? 'connect ' : ''}${paint(colour, 'bold', event.type)} [${event.id}]`,
+                `${timestamp()}   --> ${connect ? 'connect ' : ''}${colour.bold(event.type)} [${event.id}]`,
               );
           },
           onResponse({ event, status, error, url, method }) {
@@ -112,7 +113,7 @@ Events published while listen is not running wait for it and arrive when it star
             const shown = status === null ? `ERROR: ${error}` : String(status);
             const ok = status !== null && status >= 200 && status < 300;
             out(
-              `${timestamp()}  <--  [${paint(colour, ok ? 'green' : 'red', shown)}] ${method} ${url} [${event.id}]`,
+              `${timestamp()}  <--  [${(ok ? colour.green : colour.red)(shown)}] ${method} ${url} [${event.id}]`,
             );
           },
           onDisconnect({ reason, retryInMs }) {

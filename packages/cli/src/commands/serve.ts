@@ -1,12 +1,8 @@
 /** `switchboard serve`: run the server. Flags and environment variables map one-to-one onto SwitchboardConfig. */
 
-import {
-  createSwitchboard,
-  DEFAULT_PORT,
-  parseRetrySchedule,
-  type SwitchboardConfig,
-} from '@switchboard/server';
+import type { SwitchboardConfig } from '@switchboard/server';
 import { Command, Option } from 'commander';
+import { DEFAULT_PORT } from '../globals.js';
 
 export interface ServeFlags {
   port: string;
@@ -30,7 +26,12 @@ const truthy = (v: string | undefined) =>
   v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
 /** Build the server configuration from flags, falling back to the environment. */
-export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): SwitchboardConfig {
+export async function serveConfig(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SwitchboardConfig> {
+  // Loaded on use: the other commands start without the server library.
+  const { parseRetrySchedule } = await import('@switchboard/server');
   const testKey = flags.testKey ?? env['SWITCHBOARD_TEST_KEY'];
   const liveKey = flags.liveKey ?? env['SWITCHBOARD_LIVE_KEY'];
   const schedule = flags.retrySchedule ?? env['SWITCHBOARD_RETRY_SCHEDULE'];
@@ -99,7 +100,8 @@ Examples:
   $ SWITCHBOARD_RETRY_SCHEDULE=1s,2s,5s switchboard serve --allow-private-targets`,
     )
     .action(async (flags: ServeFlags) => {
-      const sb = await createSwitchboard(serveConfig(flags));
+      const { createSwitchboard } = await import('@switchboard/server');
+      const sb = await createSwitchboard(await serveConfig(flags));
       const { url } = await sb.listen(Number(flags.port), flags.host);
       const out = process.stdout;
       out.write(`Switchboard listening on ${url} (${sb.store.engine})\n`);

@@ -1,0 +1,131 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: fixture references are written ${step:path}.
+/**
+ * The shipped fixtures: each `fixtures/<type>.json` is exactly what
+ * `FIXTURE_FILES` (src/fixtures/objects.ts) serialises to, and every object a
+ * fixture publishes is checked by the compiler against the `stripe`
+ * package's type for that event type (`Stripe.PayoutFailedEvent` →
+ * `data.object: Stripe.Payout`). `tsc -p tsconfig.test.json` fails when an
+ * object drifts from Stripe's shape; this file fails when the JSON drifts
+ * from the typed source.
+ *
+ * After editing objects.ts: `SWITCHBOARD_WRITE_FIXTURES=1 npx vitest run packages/cli/test/fixtureFiles.test.ts`.
+ */
+
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES_DIR, listFixtureEvents, loadFixture } from '../src/fixtures/catalog.js';
+import { referencesIn, validateFixture } from '../src/fixtures/engine.js';
+import {
+  activeCapabilityBefore,
+  erroredBankAccountBefore,
+  FIXTURE_FILES,
+  OBJECTS,
+  unverifiedPersonBefore,
+} from '../src/fixtures/objects.js';
+
+type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
+
+/** A (type, data.object, previous_attributes) triple, checked against Stripe's event of that type. */
+function published<T extends Stripe.Event.Type>(
+  type: T,
+  object: EventOf<T>['data']['object'],
+  previous?: EventOf<T>['data'] extends { previous_attributes?: infer P } ? P : never,
+) {
+  return { type, object: object as unknown, previous: previous as unknown };
+}
+
+const TYPED = [
+  published('account.external_account.updated', OBJECTS.erroredBankAccount, erroredBankAccountBefore),
+  published('account.external_account.updated', OBJECTS.bankAccountOfFailedPayout, erroredBankAccountBefore),
+  published('balance.available', OBJECTS.availableBalance),
+  published('capability.updated', OBJECTS.activeCapability, activeCapabilityBefore),
+  published('charge.succeeded', OBJECTS.succeededCharge),
+  published('customer.created', OBJECTS.newCustomer),
+  published('payment_intent.payment_failed', OBJECTS.failedPaymentIntent),
+  published('payment_intent.succeeded', OBJECTS.succeededPaymentIntent),
+  published('payout.failed', OBJECTS.failedPayout),
+  published('payout.paid', OBJECTS.paidPayout),
+  published('person.updated', OBJECTS.unverifiedPerson, unverifiedPersonBefore),
+];
+
+const serialise = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+describe('shipped fixtures', () => {
+  it('are the typed source, serialised (one file per event type, no strays)', () => {
+    const expected = Object.keys(FIXTURE_FILES).sort();
+    if (process.env['SWITCHBOARD_WRITE_FIXTURES'] === '1') {
+      for (const f of readdirSync(FIXTURES_DIR))
+        if (f.endsWith('.json')) {
+          if (!expected.includes(f.slice(0, -5))) throw new Error(`stray fixture ${f}: remove it by hand`);
+        }
+      for (const type of expected)
+        writeFileSync(join(FIXTURES_DIR, `${type}.json`), serialise(FIXTURE_FILES[type]));
+    }
+    expect(listFixtureEvents()).toEqual(expected);
+    for (const type of expected) {
+      expect(readFileSync(join(FIXTURES_DIR, `${type}.json`), 'utf8'), `${type}.json is stale`).toBe(
+        serialise(FIXTURE_FILES[type]),
+      );
+    }
+  });
+
+  it('cover the seven recommended Connect events and more', () => {
+    expect(listFixtureEvents()).toEqual(
+      expect.arrayContaining([
+        'account.application.deauthorized',
+        'account.updated',
+        'account.external_account.updated',
+        'balance.available',
+        'payment_intent.succeeded',
+        'payout.failed',
+        'person.updated',
+        'customer.created',
+        'charge.succeeded',
+        'payout.paid',
+        'payment_intent.payment_failed',
+        'capability.updated',
+      ]),
+    );
+  });
+
+  it('each load and validate, and publish only type-checked objects', () => {
+    for (const type of listFixtureEvents()) {
+      const file = loadFixture(type);
+      expect(validateFixture(JSON.parse(serialise(file)), type)).toEqual(file);
+      const publishes = file.fixtures.filter((s) => s.path === '/v1/events');
+      for (const step of publishes) {
+        const params = step.params as {
+          type: string;
+          data: { object: unknown; previous_attributes?: unknown };
+        };
+        const match = TYPED.find(
+          (t) =>
+            t.type === params.type &&
+            JSON.stringify(t.object) === JSON.stringify(params.data.object) &&
+            JSON.stringify(t.previous) === JSON.stringify(params.data.previous_attributes),
+        );
+        expect(
+          match,
+          `${type}: step ${step.name} publishes an object that is not type-checked`,
+        ).toBeDefined();
+        // Published as the connected account, so the event reaches the platform's Connect endpoints.
+        expect(step.stripe_account).toBe('${.account}');
+      }
+      // The event type the file is named after is what it ends with (or, for account routes, causes).
+      const last = file.fixtures[file.fixtures.length - 1]!;
+      if (last.path === '/v1/events') {
+        expect(file.fixtures.some((s) => (s.params as { type?: string }).type === type)).toBe(true);
+      } else expect(last.path).toMatch(/^\/v1\/accounts\//);
+    }
+  });
+
+  it('use only known references', () => {
+    for (const type of listFixtureEvents()) {
+      for (const ref of referencesIn(JSON.parse(serialise(loadFixture(type))))) {
+        expect(ref).toMatch(/^(\.account|\.now|\.livemode|\.id:[a-z]+|[a-z_]+:[a-z_.]+)$/);
+      }
+    }
+  });
+});
