@@ -123,6 +123,54 @@ describe('switchboard listen', () => {
     expect(all.sort()).toEqual([own, connected, ...meanwhile].sort());
   });
 
+  it('every trigger fixture reaches the right receiver, verified, across a listen restart', async () => {
+    const env = { SWITCHBOARD_API_KEY: TEST_KEY, SWITCHBOARD_API_BASE: h.url };
+    const list = spawnCli(['trigger', '--list'], env);
+    expect(await list.exited).toBe(0);
+    const fixtures = list.stdout().trim().split('\n');
+    expect(fixtures.length).toBeGreaterThanOrEqual(12);
+    const before = accountRx.requests.length + connectRx.requests.length;
+    const earlier = procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null);
+    let listener = listen();
+    const [, secret] = (await listener.waitForOutput(/signing secret is (whsec_\w+)/))!;
+    // The listener left running by the previous test hands the session over and exits.
+    for (const p of earlier) expect(await p.exited).not.toBe(0);
+    const expected: Array<{ id: string; type: string; account?: string }> = [];
+    for (const [i, name] of fixtures.entries()) {
+      if (i === Math.floor(fixtures.length / 2)) {
+        // Kill the listener half-way; the rest is triggered while it is gone, then it comes back.
+        await listener.kill('SIGKILL');
+      }
+      const t = spawnCli(['trigger', name, '--format', 'json'], env);
+      procs.push(t);
+      expect(await t.exited, t.stderr()).toBe(0);
+      const run = JSON.parse(t.stdout()) as { events: Array<{ id: string; type: string; account?: string }> };
+      expect(run.events.map((e) => e.type)).toContain(name);
+      expected.push(...run.events);
+    }
+    listener = listen();
+    await listener.waitForOutput(/signing secret is/);
+    const received = () => [...accountRx.requests, ...connectRx.requests].slice(0);
+    await until(() => received().length - before >= expected.length, 20_000);
+    const byId = new Map<string, { path: string; header: string; body: Buffer }[]>();
+    for (const r of [...accountRx.requests, ...connectRx.requests]) {
+      const id = JSON.parse(r.body.toString()).id as string;
+      byId.set(id, [
+        ...(byId.get(id) ?? []),
+        { path: r.path, header: r.headers['stripe-signature'] as string, body: r.body },
+      ]);
+    }
+    for (const e of expected) {
+      const got = byId.get(e.id);
+      expect(got, `${e.type} ${e.id}`).toHaveLength(1);
+      const event = stripe.webhooks.constructEvent(got![0]!.body, got![0]!.header, secret!);
+      expect(event.type).toBe(e.type);
+      // Connect events (with an account) go to --forward-connect-to, the platform's own to --forward-to.
+      expect(got![0]!.path).toBe(event.account ? '/connect' : '/webhook');
+    }
+    await listener.waitForOutput(/ {3}--> connect \S+ \[evt_\w+\]/);
+  });
+
   it('--print-secret prints the stable secret and exits', async () => {
     const p = spawnCli(['listen', '--print-secret'], {
       SWITCHBOARD_API_KEY: TEST_KEY,

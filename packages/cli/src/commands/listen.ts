@@ -44,7 +44,8 @@ Examples:
   $ switchboard listen --print-secret
 
 The signing secret is the same every time for an API key, so it can live in your .env.
-Events published while listen is not running wait for it and arrive when it starts again.`,
+Events published while listen is not running wait for it and arrive when it starts again.
+One listen per API key receives events: a newer one takes the session over and the older one exits.`,
     )
     .action(async (flags: ListenFlags & { loadFromWebhooksApi?: boolean }) => {
       // Loaded here so other commands start without the websocket and HTTP client.

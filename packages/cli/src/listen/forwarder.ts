@@ -213,7 +213,8 @@ export async function runListen(opts: ListenOptions, signal: AbortSignal): Promi
       });
       ws.on('close', (code, reason) => {
         signal.removeEventListener('abort', onAbort);
-        resolve({ code, reason: reason.toString(), fatal: code === 4401 || code === 4404 });
+        // 4000: a newer listen with the same key took over; reconnecting would only take it back.
+        resolve({ code, reason: reason.toString(), fatal: code === 4000 || code === 4401 || code === 4404 });
       });
       ws.on('error', () => {
         /* 'close' follows */
