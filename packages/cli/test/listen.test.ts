@@ -171,6 +171,26 @@ describe('switchboard listen', () => {
     await listener.waitForOutput(/ {3}--> connect \S+ \[evt_\w+\]/);
   });
 
+  it('events resend without an endpoint goes to the running listen session', async () => {
+    const env = { SWITCHBOARD_API_KEY: TEST_KEY, SWITCHBOARD_API_BASE: h.url };
+    const listener = listen();
+    await listener.waitForOutput(/signing secret is/);
+    const id = await publish('payout.paid', acct);
+    await until(() => connectRx.requests.some((r) => JSON.parse(r.body.toString()).id === id));
+    const resend = spawnCli(['events', 'resend', id, '--stripe-account', acct], env);
+    procs.push(resend);
+    expect(await resend.exited, resend.stderr()).toBe(0);
+    const times = () => connectRx.requests.filter((r) => JSON.parse(r.body.toString()).id === id).length;
+    await until(() => times() === 2);
+    const log = (
+      await h.api('GET', `/v1/events/${id}/delivery_attempts`, undefined, { 'stripe-account': acct })
+    ).body.data;
+    expect(log.map((a: { manual: boolean; status_code: number }) => [a.manual, a.status_code])).toEqual([
+      [true, 200],
+      [false, 200],
+    ]);
+  });
+
   it('--print-secret prints the stable secret and exits', async () => {
     const p = spawnCli(['listen', '--print-secret'], {
       SWITCHBOARD_API_KEY: TEST_KEY,

@@ -163,6 +163,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
       dispatcher.wake();
       hub.wakeAll();
     },
+    resendToListener: (target) => hub.resend(target),
   };
   const hub: ListenHub = createListenHub(runtime);
   const app = createApi(runtime, {

@@ -1,6 +1,7 @@
 /** What every API handler can reach: the runtime, and per request the caller and its parameters. */
 
 import type { Clock } from '../clock.js';
+import type { AttemptReport, AttemptTarget } from '../delivery/attempt.js';
 import type { Dispatcher } from '../delivery/dispatcher.js';
 import type { AccountRecord, PlatformRecord, Store } from '../store/types.js';
 import type { RawParams } from './params.js';
@@ -15,6 +16,8 @@ export interface Runtime {
   delivery: DeliverySettings;
   /** Wake every dispatcher of this node: something was just published. */
   wake(): void;
+  /** A manual resend to a listen-session endpoint, through its websocket. */
+  resendToListener(target: AttemptTarget): Promise<AttemptReport>;
 }
 
 /** What every dispatcher of a node shares (the HTTP one and each listen session's). */

@@ -19,6 +19,7 @@ import type { ApiEnv, Caller, Runtime } from '../api/context.js';
 import { ApiError, invalidParam, noSuch } from '../api/errors.js';
 import { resolveCaller, sha256 } from '../api/middleware.js';
 import { Params } from '../api/params.js';
+import { type AttemptReport, type AttemptTarget, attemptDelivery } from '../delivery/attempt.js';
 import { createDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
 import type { Sender, SendResult } from '../delivery/send.js';
 import { newId, randomToken } from '../ids.js';
@@ -52,6 +53,8 @@ interface LiveSession {
 
 export interface ListenHub {
   routes: Hono<ApiEnv>;
+  /** A manual resend to a listen endpoint: sent on its websocket if connected here, else a failed attempt. */
+  resend(target: AttemptTarget): Promise<AttemptReport>;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   wakeAll(): void;
   readonly connected: number;
@@ -320,6 +323,19 @@ export function createListenHub(rt: Runtime): ListenHub {
     },
     wakeAll() {
       for (const s of live.values()) s.dispatcher.wake();
+    },
+    async resend(target) {
+      const session = [...live.values()].find((s) => s.endpoints.some((e) => e.id === target.endpointId));
+      const report = await attemptDelivery(
+        socketSender(() => session),
+        rt.clock,
+        target,
+        true,
+      );
+      await rt.store.recordAttempts([
+        { attempt: report.record, outcome: { kind: 'manual', ok: report.success }, leaseOwner: null },
+      ]);
+      return report;
     },
     async close() {
       for (const s of [...live.values()]) {

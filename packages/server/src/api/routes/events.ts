@@ -5,6 +5,7 @@ import { DEFAULT_API_VERSION, eventForApi } from '../../objects/event.js';
 import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTypes.js';
 import { routeDecision } from '../../routing/routing.js';
 import { accountLink, publishEvent } from '../../services/publish.js';
+import { listenKeyFor } from '../../sessions/listenHub.js';
 import type { CreatedRange, EventQuery, JsonObject, StoredEvent } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
 import { invalid, invalidParam, missingParam, noSuch, unknownParam } from '../errors.js';
@@ -151,13 +152,26 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
       endpointIds = [ep.id];
     } else {
       endpointIds = (await rt.store.listDeliveries(event.id)).map((d) => d.endpointId);
+      // And the caller's running `switchboard listen` session, as `stripe events resend` does.
+      const link = await accountLink(rt.store, rt.platform.id, event.accountId);
+      for (const ep of await rt.store.findListenEndpoints(listenKeyFor(base.keyHash, base.accountId))) {
+        if (
+          ep.status === 'enabled' &&
+          routeDecision(event, link, ep).deliver &&
+          !endpointIds.includes(ep.id)
+        ) {
+          endpointIds.push(ep.id);
+        }
+      }
     }
     for (const id of endpointIds) {
       const ep = await rt.store.getEndpoint(id);
       if (ep?.status !== 'enabled') continue;
       const delivery = await rt.store.getDelivery(event.id, ep.id);
       const now = rt.clock();
-      await rt.dispatcher.resend({
+      // Listen endpoints are reached through their websocket, not over HTTP.
+      const resend = ep.listenKey === null ? rt.dispatcher.resend : rt.resendToListener;
+      await resend({
         deliveryId: delivery?.id ?? null,
         eventId: event.id,
         endpointId: ep.id,
