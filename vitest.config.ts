@@ -1,15 +1,21 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const file = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+const src = (pkg: string) => file(`${pkg}/src/index.ts`);
 
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, not a stale build.
-    alias: {
-      '@switchboard/webhooks': src('webhooks'),
-      '@switchboard/server': src('server'),
-    },
+    alias: [
+      { find: '@switchboard/webhooks/web', replacement: file('webhooks/src/web.ts') },
+      {
+        find: /^@switchboard\/webhooks\/(node|express|fastify)$/,
+        replacement: file('webhooks/src/adapters/$1.ts'),
+      },
+      { find: /^@switchboard\/webhooks$/, replacement: src('webhooks') },
+      { find: /^@switchboard\/server$/, replacement: src('server') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],

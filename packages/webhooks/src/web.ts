@@ -70,6 +70,52 @@ export {
   v1Signatures,
 } from './header.js';
 export {
+  CatchUpError,
+  type CatchUpOptions,
+  type CatchUpResult,
+  type CatchUpSince,
+  catchUp,
+} from './inbox/catchUp.js';
+export {
+  createInbox,
+  DEFAULT_RETRY_DELAYS_MS,
+  defaultOrderingKey,
+  type Inbox,
+  type InboxErrorInfo,
+  type InboxHandler,
+  type InboxHandlerContext,
+  type InboxOptions,
+  type InboxRunResult,
+  type TieContext,
+  type TieDecision,
+} from './inbox/inbox.js';
+export {
+  createPostgresInbox,
+  type PgPool,
+  type PgPoolClient,
+  type PgQueryable,
+  type PgQueryResult,
+  type PostgresInboxOptions,
+} from './inbox/postgres.js';
+export {
+  createSqliteInbox,
+  type SqliteDatabase,
+  type SqliteInboxOptions,
+  type SqliteStatement,
+  type SqliteTransaction,
+} from './inbox/sqlite.js';
+export {
+  type CompleteOutcome,
+  type CompleteResult,
+  INBOX_STATUSES,
+  type InboxAcceptor,
+  type InboxRecord,
+  type InboxStats,
+  type InboxStatus,
+  type InboxStore,
+  type Watermark,
+} from './inbox/types.js';
+export {
   createWebhookRouter,
   type DispatchResult,
   type EventTypeName,

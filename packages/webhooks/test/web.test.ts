@@ -39,6 +39,12 @@ describe('@switchboard/webhooks/web', () => {
       'errors.ts',
       'events.ts',
       'header.ts',
+      'inbox/catchUp.ts',
+      'inbox/inbox.ts',
+      'inbox/postgres.ts',
+      'inbox/sqlite.ts',
+      'inbox/storeShared.ts',
+      'inbox/types.ts',
       'router.ts',
       'web.ts',
       'webCrypto.ts',
@@ -75,11 +81,16 @@ describe('@switchboard/webhooks/web', () => {
       'formatSignatureHeader',
       'v1Signatures',
       'WebhookSignatureError',
+      'createInbox',
+      'createSqliteInbox',
+      'createPostgresInbox',
+      'catchUp',
     ]) {
       expect(typeof (web as Record<string, unknown>)[name], name).toBe('function');
     }
     expect(root.constructEventAsync).toBe(web.constructEventAsync);
     expect(root.WebhookSignatureError).toBe(web.WebhookSignatureError);
+    expect(root.createInbox).toBe(web.createInbox);
   });
 
   it('generateTestHeaderAsync matches generateTestHeader', async () => {

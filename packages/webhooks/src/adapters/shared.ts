@@ -12,6 +12,7 @@ import {
 } from '../core.js';
 import { WebhookSignatureError, type WebhookSignatureErrorCode } from '../errors.js';
 import type { WebhookEvent } from '../events.js';
+import type { InboxAcceptor } from '../inbox/types.js';
 import { contextOf, type WebhookContext, type WebhookRouter } from '../router.js';
 
 /** Default largest body accepted, in bytes (1 MiB); larger requests get 413. */
@@ -44,16 +45,29 @@ type DeliveryOptions =
       /** Called with each verified event; the response is 2xx once it resolves, 500 if it throws. */
       onEvent: (event: ConnectEvent, ctx: WebhookContext) => unknown;
       router?: undefined;
+      inbox?: undefined;
     }
   | {
       /** Dispatches each verified event; the response tells whether a handler ran. */
       router: WebhookRouter;
       onEvent?: undefined;
+      inbox?: undefined;
+    }
+  | {
+      /**
+       * Stores each verified event (raw body included) in an inbox from
+       * `createInbox()`; the response is 2xx once it is stored, and says
+       * `"duplicate":true` for an event already there. The inbox's worker
+       * runs the handlers.
+       */
+      inbox: InboxAcceptor;
+      onEvent?: undefined;
+      router?: undefined;
     };
 
 /**
- * Options of every adapter: a secret (or several), and either `onEvent` or
- * a `router`.
+ * Options of every adapter: a secret (or several), and one of `onEvent`, a
+ * `router` or an `inbox`.
  */
 export type WebhookAdapterOptions = SecretOptions &
   DeliveryOptions & {
@@ -83,7 +97,7 @@ export interface ResolvedAdapterOptions {
   secrets: string[];
   verifyOptions: VerifyOptions;
   maxBodyBytes: number;
-  deliver: (event: WebhookEvent<unknown>) => Promise<Record<string, unknown>>;
+  deliver: (event: WebhookEvent<unknown>, payload: WebhookPayload) => Promise<Record<string, unknown>>;
   report: (error: unknown, info: WebhookErrorInfo) => void;
 }
 
@@ -133,12 +147,12 @@ export function errorResponse(
 /** Validates adapter options once, when the adapter is created, so mistakes fail at startup. */
 export function resolveAdapterOptions(options: unknown, adapter: string): ResolvedAdapterOptions {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${adapter} needs an options object: { secret, onEvent } or { secret, router }.`);
+    throw new TypeError(
+      `${adapter} needs an options object: { secret, onEvent }, { secret, router } or { secret, inbox }.`,
+    );
   }
-  const { secret, secrets, tolerance, now, onEvent, router, onError, maxBodyBytes } = options as Record<
-    string,
-    unknown
-  >;
+  const { secret, secrets, tolerance, now, onEvent, router, inbox, onError, maxBodyBytes } =
+    options as Record<string, unknown>;
   if (secret !== undefined && secrets !== undefined) {
     throw new TypeError(`${adapter}: pass either secret or secrets, not both.`);
   }
@@ -149,11 +163,20 @@ export function resolveAdapterOptions(options: unknown, adapter: string): Resolv
   if (tolerance !== undefined) verifyOptions.tolerance = tolerance as number;
   if (now !== undefined) verifyOptions.now = now as () => number;
 
-  if ((onEvent === undefined) === (router === undefined)) {
-    throw new TypeError(`${adapter}: pass exactly one of onEvent (a function) or router.`);
+  if ([onEvent, router, inbox].filter((value) => value !== undefined).length !== 1) {
+    throw new TypeError(`${adapter}: pass exactly one of onEvent (a function), router or inbox.`);
   }
   let deliver: ResolvedAdapterOptions['deliver'];
-  if (onEvent !== undefined) {
+  if (inbox !== undefined) {
+    const accept = (inbox as Partial<InboxAcceptor> | null)?.accept;
+    if (typeof accept !== 'function') {
+      throw new TypeError(`${adapter}: inbox must be an inbox from createInbox().`);
+    }
+    deliver = async (event, payload) => {
+      const { duplicate } = await accept.call(inbox, payload, event);
+      return { duplicate };
+    };
+  } else if (onEvent !== undefined) {
     if (typeof onEvent !== 'function') throw new TypeError(`${adapter}: onEvent must be a function.`);
     const handler = onEvent as (event: unknown, ctx: WebhookContext) => unknown;
     deliver = async (event) => {
@@ -242,7 +265,7 @@ export async function processWebhook(
     return errorResponse(500, 'internal_error', 'The webhook could not be verified.');
   }
   try {
-    const extra = await config.deliver(event);
+    const extra = await config.deliver(event, payload);
     return jsonResponse(200, { received: true, ...extra });
   } catch (error) {
     config.report(error, { status: 500, code: 'handler_failed', event });
