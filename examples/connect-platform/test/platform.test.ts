@@ -32,7 +32,8 @@ describe('reference Connect platform', () => {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-platform-'));
     acct = (await h.stripe().accounts.create({ type: 'express' })).id;
   });
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     await platform?.close();
     platform = null;
     await h.close(failed);

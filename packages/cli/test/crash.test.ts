@@ -48,7 +48,8 @@ describe.each(['sqlite', 'postgres'] as const)('SIGKILL with deliveries pending 
   let cleanup: (failed: boolean) => Promise<void> = async () => {};
   let failed = false;
 
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     for (const p of procs.splice(0)) await p.kill('SIGKILL');
     await rx?.close();
     await cleanup(failed);

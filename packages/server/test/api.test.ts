@@ -25,7 +25,8 @@ beforeEach(async () => {
     maxBodyBytes: 64 * 1024,
   });
 });
-afterEach(async () => {
+afterEach(async (ctx) => {
+  failed ||= ctx.task.result?.state === 'fail';
   await sb.close();
   await ts.cleanup(failed);
 });

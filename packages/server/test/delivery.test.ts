@@ -33,7 +33,8 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     h = await startHarness(engine, { retrySchedule: SCHEDULE, ...config });
     rx = await startReceiver();
   }
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     for (const o of open.splice(0)) await o.close();
     await rx?.close();
     await h?.close(failed);

@@ -13,7 +13,8 @@ describe('isolation', () => {
   let h: Harness;
   const receivers: Receiver[] = [];
   let failed = false;
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     for (const r of receivers.splice(0)) await r.close();
     await h?.close(failed);
   });
@@ -96,6 +97,9 @@ describe('two nodes on one PostgreSQL database', () => {
       for (const id of ids.slice(0, 50)) {
         expect((await a.store.listAttempts({ eventId: id, limit: 10 })).data).toHaveLength(1);
       }
+    } catch (error) {
+      failed = true; // keep the schema for a look
+      throw error;
     } finally {
       for (const n of nodes) await n.close();
       await rx.close();

@@ -20,7 +20,8 @@ describe.each(ENGINES)('routing end to end (%s)', (engine) => {
     h = await startHarness(engine);
     rx = await startReceiver();
   });
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     await rx.close();
     await h.close(failed);
   });

@@ -14,7 +14,8 @@ describe.each(ENGINES)('stripe SDK against Switchboard (%s)', (engine) => {
     failed = false;
     h = await startHarness(engine);
   });
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     await h.close(failed);
   });
 

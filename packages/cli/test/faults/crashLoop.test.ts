@@ -82,7 +82,8 @@ describe('faults: processes killed under load', () => {
   const cleanups: Array<(failed: boolean) => Promise<void> | void> = [];
   let rx: Receiver | null = null;
   let failed = false;
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     for (const p of procs.splice(0)) await p.kill('SIGKILL');
     await rx?.close();
     for (const c of cleanups.splice(0)) await c(failed);

@@ -22,6 +22,9 @@ export interface ApiOptions {
 
 /** Errors that mean the database is unreachable: answer 503 so clients retry, never a false 200. */
 function isUnavailable(error: unknown): boolean {
+  // pg reports a connection the server closed mid-query (a crash, a restart)
+  // with no code, only this message: "Connection terminated unexpectedly".
+  if (error instanceof Error && error.message.startsWith('Connection terminated')) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return (
     typeof code === 'string' &&

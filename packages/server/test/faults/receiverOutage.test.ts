@@ -15,7 +15,8 @@ describe.each(ENGINES)('receiver outage (%s)', (engine) => {
   let h: Harness;
   let rx: Receiver | null = null;
   let failed = false;
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
     await rx?.close();
     await h?.close(failed);
   });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { loadMigrations } from '../migrations.js';
+import { checkOut } from './pool.js';
 
 const MIGRATIONS_DIR = new URL('../../../migrations/postgres/', import.meta.url);
 
@@ -11,7 +12,7 @@ const MIGRATIONS_DIR = new URL('../../../migrations/postgres/', import.meta.url)
 export async function migrate(pool: pg.Pool, schema: string): Promise<void> {
   const migrations = loadMigrations(MIGRATIONS_DIR);
   const quoted = pg.escapeIdentifier(schema);
-  const client = await pool.connect();
+  const { client, release } = await checkOut(pool);
   let broken: Error | undefined;
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`switchboard.migrate.${schema}`]);
@@ -49,6 +50,6 @@ export async function migrate(pool: pg.Pool, schema: string): Promise<void> {
     throw err;
   } finally {
     // After an error the session may still hold the lock: close it rather than reuse it.
-    client.release(broken);
+    release(broken);
   }
 }

@@ -76,10 +76,35 @@ export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A client checked out of `pool`, for statements that must share a connection.
+ * While a client is checked out, pg-pool stops listening for its `error`
+ * events; if the server goes away then (a crash, a restart, a failover), pg
+ * emits `error` on the client, and with no listener that ends the process.
+ * The listener here takes it: the statement in progress fails on its own, and
+ * `release()` then destroys the client instead of returning it to the pool.
+ */
+export async function checkOut(pool: pg.Pool): Promise<{ client: PoolClient; release(error?: Error): void }> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost ??= error;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(error) {
+      client.off('error', onError);
+      // The pool listens again from here on.
+      client.release(error ?? lost);
+    },
+  };
+}
+
 /** Run `fn` in a transaction on one client, retried when aborted for a deadlock. */
 export function transaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   return retrying(async () => {
-    const client = await pool.connect();
+    const { client, release } = await checkOut(pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -94,8 +119,8 @@ export function transaction<T>(pool: pg.Pool, fn: (client: PoolClient) => Promis
       }
       throw err;
     } finally {
-      // A client that could not roll back is destroyed rather than reused.
-      client.release(broken);
+      // A client that could not roll back (or lost its connection) is destroyed rather than reused.
+      release(broken);
     }
   });
 }
