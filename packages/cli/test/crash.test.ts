@@ -10,37 +10,21 @@ import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { randomToken } from '../../server/src/ids.js';
 import { type Receiver, startReceiver } from '../../server/test/helpers/receiver.js';
 import { PG_URL } from '../../server/test/helpers/switchboard.js';
-import { type Spawned, spawnCli, until } from './helpers/spawn.js';
+import { apiCall, startServerProcess } from './helpers/server.js';
+import { type Spawned, until } from './helpers/spawn.js';
 
 const KEY = 'sk_test_crashTestKey000000001';
 
-async function startServer(database: string): Promise<{ s: Spawned; url: string }> {
-  const s = spawnCli([
-    'serve',
-    '--port',
-    '0',
-    '--database',
+const startServer = async (database: string) => {
+  const { proc, url } = await startServerProcess({
     database,
-    '--test-key',
-    KEY,
-    '--allow-private-targets',
-    '--timeout',
-    '1000',
-    '--retry-schedule',
-    '100ms,200ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms',
-  ]);
-  const m = await s.waitForOutput(/listening on (http:\/\/\S+)/);
-  return { s, url: m[1]! };
-}
-
-async function api(url: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
+    key: KEY,
+    retrySchedule: `100ms,${Array(19).fill('300ms').join(',')}`,
   });
-  return { status: res.status, body: (await res.json()) as any };
-}
+  return { s: proc, url };
+};
+const api = (url: string, method: string, path: string, body?: unknown) =>
+  apiCall(url, KEY, method, path, body);
 
 describe.each(['sqlite', 'postgres'] as const)('SIGKILL with deliveries pending (%s)', (engine) => {
   let rx: Receiver;

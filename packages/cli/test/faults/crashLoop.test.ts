@@ -5,44 +5,29 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { randomToken } from '../../../server/src/ids.js';
 import { type Receiver, startReceiver } from '../../../server/test/helpers/receiver.js';
 import { PG_URL } from '../../../server/test/helpers/switchboard.js';
-import { type Spawned, spawnCli, until } from '../helpers/spawn.js';
+import { freePort, startServerProcess } from '../helpers/server.js';
+import { type Spawned, until } from '../helpers/spawn.js';
 
 const KEY = 'sk_test_faultTestKey00000001';
 /** The dispatcher's default bound on deliveries in flight per node. */
 const MAX_IN_FLIGHT = 128;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
 async function startServer(database: string, port: number, timeoutMs = 1000): Promise<Spawned> {
-  const s = spawnCli([
-    'serve',
-    '--port',
-    String(port),
-    '--database',
-    database,
-    '--test-key',
-    KEY,
-    '--allow-private-targets',
-    '--timeout',
-    String(timeoutMs),
-    '--retry-schedule',
-    Array(30).fill('200ms').join(','),
-  ]);
-  await s.waitForOutput(/listening on/);
-  return s;
+  return (
+    await startServerProcess({
+      database,
+      key: KEY,
+      port,
+      timeoutMs,
+      retrySchedule: Array(30).fill('200ms').join(','),
+    })
+  ).proc;
 }
 
 async function publish(port: number, n: number): Promise<string | null> {

@@ -11,26 +11,18 @@
 
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../../../server/test/helpers/receiver.js';
-import { type Spawned, spawnCli, until } from '../helpers/spawn.js';
+import { freePort, startServerProcess } from '../helpers/server.js';
+import { type Spawned, until } from '../helpers/spawn.js';
 
 const run = promisify(execFile);
 const KEY = 'sk_test_dbTroubleKey000000001';
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** The numeric uid and gid of `user`, or null when there is no such user. */
 async function idsOf(user: string): Promise<{ uid: number; gid: number } | null> {
@@ -224,21 +216,9 @@ describe('faults: PostgreSQL restarted under load', () => {
     cluster = await createCluster();
     await cluster.start();
     rx = await startReceiver();
-    server = spawnCli([
-      'serve',
-      '--port',
-      '0',
-      '--database',
-      cluster.url,
-      '--test-key',
-      KEY,
-      '--allow-private-targets',
-      '--timeout',
-      '1000',
-      '--retry-schedule',
-      Array(20).fill('200ms').join(','),
-    ]);
-    const base = (await server.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+    const started = await startServerProcess({ database: cluster.url, key: KEY });
+    server = started.proc;
+    const base = started.url;
     const ep = await fetch(`${base}/v1/webhook_endpoints`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
