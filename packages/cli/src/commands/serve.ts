@@ -14,6 +14,8 @@ export interface ServeFlags {
   retrySchedule?: string;
   timeout: string;
   retentionDays: string;
+  maxInFlight?: string;
+  perEndpointConcurrency?: string;
 }
 
 function positive(value: string, flag: string): number {
@@ -47,6 +49,10 @@ export async function serveConfig(
     ...(schedule ? { retrySchedule: parseRetrySchedule(schedule) } : {}),
     deliveryTimeoutMs: timeout,
     retentionDays: positive(flags.retentionDays, '--retention-days'),
+    ...(flags.maxInFlight ? { maxInFlight: positive(flags.maxInFlight, '--max-in-flight') } : {}),
+    ...(flags.perEndpointConcurrency
+      ? { perEndpointConcurrency: positive(flags.perEndpointConcurrency, '--per-endpoint-concurrency') }
+      : {}),
     logger: {
       info: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'info', msg: m, ...f })}\n`),
       warn: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg: m, ...f })}\n`),
@@ -90,6 +96,16 @@ export function serveCommand(): Command {
       new Option('--retention-days <days>', 'keep events this long')
         .env('SWITCHBOARD_RETENTION_DAYS')
         .default('30'),
+    )
+    .addOption(
+      new Option('--max-in-flight <n>', 'deliveries in flight on this node (default 256)').env(
+        'SWITCHBOARD_MAX_IN_FLIGHT',
+      ),
+    )
+    .addOption(
+      new Option('--per-endpoint-concurrency <n>', 'deliveries in flight to one endpoint (default 32)').env(
+        'SWITCHBOARD_PER_ENDPOINT_CONCURRENCY',
+      ),
     )
     .addHelpText(
       'after',

@@ -16,7 +16,7 @@ import { type Spawned, until } from '../helpers/spawn.js';
 
 const KEY = 'sk_test_faultTestKey00000001';
 /** The dispatcher's default bound on deliveries in flight per node. */
-const MAX_IN_FLIGHT = 128;
+const MAX_IN_FLIGHT = 256;
 
 async function startServer(database: string, port: number, timeoutMs = 1000): Promise<Spawned> {
   return (
@@ -176,7 +176,7 @@ describe('faults: processes killed under load', () => {
       expect(id).not.toBeNull();
       acknowledged.push(id!);
     }
-    // Both nodes at their per-endpoint bound (8 each).
+    // Both nodes with deliveries in flight.
     await until(() => held.length >= 16, 20_000, 5);
     await a.kill('SIGKILL');
     holding = false;

@@ -17,7 +17,7 @@ import { type Receiver, startReceiver } from '../../../server/test/helpers/recei
 import { type Spawned, spawnCli, until } from '../helpers/spawn.js';
 
 const KEY = 'sk_test_slowReceiverKey0000001';
-/** The dispatcher's default bound on deliveries in flight to one endpoint. */
+/** The bound on deliveries in flight to one endpoint this test runs the server with. */
 const PER_ENDPOINT = 8;
 const TIMEOUT_MS = 2000;
 const EVENTS = 200;
@@ -260,6 +260,8 @@ describe('faults: slow and hostile receivers', () => {
       String(TIMEOUT_MS),
       '--retry-schedule',
       Array(20).fill('500ms').join(','),
+      '--per-endpoint-concurrency',
+      String(PER_ENDPOINT),
     ]);
     const base = (await server.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
     const pid = server.proc.pid!;

@@ -9,6 +9,8 @@
 export function claimScanSize(limit: number, perEndpointLimit: number, wide: boolean): number {
   // Without a per-endpoint cap to apply, the window is exactly what is taken.
   if (perEndpointLimit >= limit) return limit;
-  // PostgreSQL locks every row of the window (SKIP LOCKED), so its window stays narrow.
-  return wide ? Math.max(1000, limit * 20) : limit * 4;
+  // A window a few times the claim: wide enough to reach other endpoints behind one endpoint's backlog
+  // (the dispatcher also excludes endpoints it has saturated), narrow enough that a claim's cost follows
+  // what it takes. PostgreSQL locks every row of its window (SKIP LOCKED), so its window stays narrower.
+  return wide ? limit * 8 : limit * 4;
 }

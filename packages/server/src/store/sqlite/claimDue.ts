@@ -59,7 +59,7 @@ export function claimDue(conn: SqliteConn, o: ClaimOptions): ClaimedDelivery[] {
   const only = o.onlyEndpointIds;
   if (only !== undefined && only.length === 0) return [];
   const sql = SELECT_DUE[o.listen === true ? 1 : 0][only ? 1 : 0];
-  return conn.write(() => {
+  return conn.writeRelaxed(() => {
     const rows = conn.stmt(sql).all({
       now: o.now,
       exclude: JSON.stringify(o.excludeEndpointIds),

@@ -11,7 +11,10 @@ export class SqliteConn {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Stmt>();
 
-  constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
+  constructor(
+    path: string,
+    private readonly synchronous: 'FULL' | 'NORMAL',
+  ) {
     this.db = new Database(path);
     // WAL lets readers run beside the one writer; FULL also syncs the WAL on every commit.
     this.db.pragma('journal_mode = WAL');
@@ -37,6 +40,24 @@ export class SqliteConn {
   /** Run `fn` in a `BEGIN IMMEDIATE` transaction (a savepoint when already in one). */
   write<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * A write whose commit does not wait for the disk: for claims and attempt
+   * results, which a power loss may only turn into a repeated delivery
+   * (at-least-once), never into a lost event. A killed process loses nothing
+   * either way: in WAL mode the commit is in the OS's hands once written, and
+   * the next synced commit (every publish) makes it durable too. Publishes stay
+   * on the configured `synchronous` level: they are what a 200 promises.
+   */
+  writeRelaxed<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.write(fn);
+    this.db.pragma('synchronous = OFF');
+    try {
+      return this.write(fn);
+    } finally {
+      this.db.pragma(`synchronous = ${this.synchronous}`);
+    }
   }
 }
 

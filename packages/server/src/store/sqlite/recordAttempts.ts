@@ -49,7 +49,7 @@ WHERE endpoint_id = ? AND status = 'pending'`;
 /** Record a batch of attempts and apply their outcomes in one transaction. */
 export function recordAttempts(conn: SqliteConn, results: AttemptResult[]): void {
   if (results.length === 0) return;
-  conn.write(() => {
+  conn.writeRelaxed(() => {
     const insert = conn.stmt(INSERT_ATTEMPT);
     for (const { attempt: a } of results) {
       insert.run({

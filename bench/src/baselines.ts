@@ -1,0 +1,123 @@
+/**
+ * What delivery costs without Switchboard: the same signed payloads POSTed
+ * by this process straight to the same receiver, with no storage, no
+ * routing and no retries. The throughput and latency scenarios report
+ * themselves against these.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { buildSignatureHeader } from '@switchboard/webhooks';
+import { Pool } from 'undici';
+import { now } from './clock.js';
+import type { Context } from './context.js';
+import { closedLoop, openLoop } from './load.js';
+import { DELIVERY_HEADERS, eventEnvelope, sizedObject } from './payloads.js';
+import { Sink } from './sink.js';
+import { type Distribution, distribution } from './stats.js';
+
+const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+
+/**
+ * One delivery as the dispatcher makes it: sign with the current time (and,
+ * as for test-mode events, an extra meaningless `v0`), POST, read the answer.
+ */
+async function deliver(pool: Pool, path: string, body: string): Promise<true | string> {
+  const signature = buildSignatureHeader({
+    payload: body,
+    secrets: [SECRET],
+    timestamp: Math.floor(Date.now() / 1000),
+    extraSchemes: { v0: randomBytes(32).toString('hex') },
+  });
+  const res = await pool.request({
+    method: 'POST',
+    path,
+    headers: { ...DELIVERY_HEADERS, 'stripe-signature': signature },
+    body,
+  });
+  await res.body.text();
+  return res.statusCode >= 200 && res.statusCode < 300 ? true : `HTTP ${res.statusCode}`;
+}
+
+export interface DirectThroughput {
+  rate: number;
+  elapsedMs: number;
+  inFlight: number;
+}
+
+/** Deliveries/s of `deliveries` direct POSTs spread over `endpoints` receiver ports, a fixed number in flight. */
+export function directThroughput(
+  ctx: Context,
+  endpoints: number,
+  deliveries: number,
+): Promise<DirectThroughput> {
+  const inFlight = ctx.knob('BENCH_BASELINE_IN_FLIGHT');
+  return ctx.once(`direct-throughput:${endpoints}:${deliveries}`, async () => {
+    ctx.log(`baseline: ${deliveries} direct POSTs to ${endpoints} receiver port(s), ${inFlight} in flight`);
+    const sink = await Sink.start('ok');
+    const pools: Pool[] = [];
+    try {
+      const ports = await sink.listen(endpoints);
+      for (const port of ports) pools.push(new Pool(`http://127.0.0.1:${port}`, { connections: inFlight }));
+      const object = sizedObject(ctx.knob('BENCH_EVENT_BYTES'));
+      const bodies = Array.from({ length: 1000 }, () => eventEnvelope('payout.paid', object));
+      const started = now();
+      const loop = await closedLoop({
+        concurrency: inFlight,
+        total: deliveries,
+        request: (i) => deliver(pools[i % endpoints]!, `/ep${i % endpoints}`, bodies[i % bodies.length]!),
+      });
+      if (loop.failed > 0)
+        throw new Error(`direct baseline: ${loop.failed} failed, e.g. ${loop.failures[0]}`);
+      const s = await sink.waitFor(deliveries, ctx.knob('BENCH_STALL_SECONDS') * 1000);
+      const elapsedMs = s.lastAt - started;
+      return { rate: (deliveries / elapsedMs) * 1000, elapsedMs, inFlight };
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+      await sink.stop();
+    }
+  });
+}
+
+/**
+ * Latency of a direct POST at a fixed rate: from the moment this process
+ * starts the request (signing included) to its arrival at the receiver.
+ * The floor for the latency scenarios: one loopback HTTP hop between two
+ * processes on this machine, under the same clock.
+ */
+export function directLatency(ctx: Context, rate: number, seconds: number): Promise<Distribution> {
+  return ctx.once(`direct-latency:${rate}:${seconds}`, async () => {
+    ctx.log(`baseline: direct POSTs at ${rate}/s for ${seconds} s`);
+    const sink = await Sink.start('ok');
+    let pool: Pool | null = null;
+    try {
+      const [port] = await sink.listen(1);
+      pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
+      const p = pool;
+      await sink.record(true);
+      const object = sizedObject(ctx.knob('BENCH_EVENT_BYTES'));
+      const sentAt = new Map<string, number>();
+      const loop = await openLoop({
+        rate,
+        seconds,
+        maxInFlight: 256,
+        request: async () => {
+          const id = `evt_${randomBytes(12).toString('hex')}`;
+          const body = eventEnvelope('payout.paid', object, id);
+          sentAt.set(id, now());
+          return deliver(p, '/ep0', body);
+        },
+      });
+      await sink.waitFor(loop.ok, ctx.knob('BENCH_STALL_SECONDS') * 1000);
+      const arrivals = await sink.arrivals();
+      const latencies: number[] = [];
+      arrivals.ids.forEach((id, i) => {
+        const t = sentAt.get(id);
+        if (t !== undefined) latencies.push(arrivals.times[i]! - t);
+      });
+      return distribution(latencies);
+    } finally {
+      await pool?.close();
+      await sink.stop();
+    }
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * Scenario 1, throughput: publish N events as fast as the API takes them
+ * (many POST /v1/events in flight) to one endpoint, or to several (fan-out:
+ * every event goes to each), and time the whole pipeline end to end: from
+ * the first publish accepted to the last delivery received. Compared with
+ * the same number of direct signed POSTs to the same receiver.
+ */
+
+import { ApiClient } from '../api.js';
+import { directThroughput } from '../baselines.js';
+import type { Context } from '../context.js';
+import { closedLoop } from '../load.js';
+import { publishBody, sizedObject } from '../payloads.js';
+import { type Row, row } from '../results.js';
+import { type Engine, ServerProcess, TEST_KEY } from '../server.js';
+import { Sink } from '../sink.js';
+import { fixed, int, mb } from '../stats.js';
+
+export const THROUGHPUT_TARGET = 0.7;
+
+export interface ThroughputRun {
+  row: Row;
+  deliveries: number;
+  profilePath: string | null;
+}
+
+export async function throughput(
+  ctx: Context,
+  engine: Engine,
+  endpoints: number,
+  events: number,
+  options: { cpuProfDir?: string } = {},
+): Promise<ThroughputRun> {
+  const concurrency = ctx.knob('BENCH_PUBLISH_CONCURRENCY');
+  const label = endpoints === 1 ? '1 endpoint' : `${endpoints} endpoints (fan-out)`;
+  ctx.log(`[${engine}] throughput, ${label}: ${int(events)} events${options.cpuProfDir ? ', profiled' : ''}`);
+  const sink = await Sink.start('ok');
+  let server: ServerProcess | null = null;
+  let api: ApiClient | null = null;
+  try {
+    // One port per endpoint: distinct origins, as distinct receivers would be (the server pools connections per origin).
+    const ports = await sink.listen(endpoints);
+    server = await ServerProcess.start({
+      engine,
+      pgUrl: ctx.options.pgUrl,
+      ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
+    });
+    api = new ApiClient(server.url, TEST_KEY, concurrency);
+    for (let i = 0; i < endpoints; i++) await api.createEndpoint(`http://127.0.0.1:${ports[i]}/ep${i}`);
+    const body = publishBody('payout.paid', sizedObject(ctx.knob('BENCH_EVENT_BYTES')));
+    const a = api;
+    let firstAccepted = Number.POSITIVE_INFINITY;
+    let published = 0;
+    const stopProgress = ctx.progress(() => `${int(published)} of ${int(events)} published`);
+    const loop = await closedLoop({
+      concurrency,
+      total: events,
+      request: async () => {
+        const r = await a.publish(body);
+        if (!r.ok) return r.error ?? 'failed';
+        published++;
+        if (r.acceptedAt < firstAccepted) firstAccepted = r.acceptedAt;
+        return true;
+      },
+    }).finally(stopProgress);
+    const deliveries = loop.ok * endpoints;
+    const stopWait = ctx.progress(() => `waiting for ${int(deliveries)} deliveries`);
+    const deadline = loop.endedAt + ctx.knob('BENCH_MAX_WAIT_SECONDS') * 1000;
+    const s = await sink
+      .waitFor(deliveries, ctx.knob('BENCH_STALL_SECONDS') * 1000, false, deadline)
+      .finally(stopWait);
+    const elapsedMs = s.lastAt - firstAccepted;
+    const received = Math.min(s.count, deliveries);
+    const complete = received >= deliveries;
+    const rate = (received / elapsedMs) * 1000;
+    const publishRate = (loop.ok / (loop.endedAt - loop.startedAt)) * 1000;
+    const memory = server.memory();
+    await api.close();
+    api = null;
+    await server.stop();
+    const profilePath = server.profilePath;
+    const serverErrors = server.errorNote();
+    server = null;
+    await sink.stop();
+
+    const base = await directThroughput(ctx, endpoints, deliveries);
+    const ratio = rate / base.rate;
+    const profiled = options.cpuProfDir !== undefined;
+    const target = engine === 'sqlite' && !profiled;
+    const notes = [
+      complete
+        ? `${int(deliveries)} deliveries in ${fixed(elapsedMs / 1000)} s`
+        : `only ${int(received)} of ${int(deliveries)} deliveries within BENCH_MAX_WAIT_SECONDS (${fixed(elapsedMs / 1000)} s)`,
+      `publishing ${int(publishRate)} events/s with ${concurrency} in flight`,
+      `server peak RSS ${mb(memory.hwmKb)}`,
+      `baseline ${int(deliveries)} POSTs in ${fixed(base.elapsedMs / 1000)} s`,
+    ];
+    if (loop.failed) notes.push(`${loop.failed} publishes failed, e.g. ${loop.failures[0]}`);
+    if (serverErrors) notes.push(serverErrors);
+    if (!ctx.options.quick && elapsedMs < 20_000)
+      notes.push(
+        `under 20 s of work: raise ${endpoints === 1 ? 'BENCH_THROUGHPUT_EVENTS' : 'BENCH_FANOUT_EVENTS'}`,
+      );
+    if (profiled) notes.push('server under --cpu-prof (slower; not compared with the target)');
+    return {
+      deliveries: received,
+      profilePath,
+      row: row({
+        scenario: `throughput, ${label}${profiled ? ', profiled' : ''}`,
+        engine,
+        measure: 'deliveries/s, first publish accepted → last delivery received',
+        value: int(rate),
+        baseline: `${int(base.rate)} (direct signed POSTs, ${base.inFlight} in flight)`,
+        ratio: fixed(ratio, 2),
+        target: target ? `≥ ${THROUGHPUT_TARGET}` : '—',
+        met: target ? complete && ratio >= THROUGHPUT_TARGET : null,
+        notes: notes.join('; '),
+      }),
+    };
+  } finally {
+    await api?.close();
+    await server?.stop();
+    await sink.stop();
+  }
+}
