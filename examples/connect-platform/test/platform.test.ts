@@ -65,11 +65,15 @@ describe('reference Connect platform', () => {
       port: Number(url.port),
       now: h.clock,
       catchUp: { apiBase: h.url, apiKey: TEST_KEY },
+      // The test applies events itself (inbox.runOnce); the worker's own polling stays out of the way.
+      pollIntervalMs: 60_000,
     });
     return platform;
   }
 
   async function publish(type: string, object: Record<string, unknown>, previous?: Record<string, unknown>) {
+    // One second apart, as real events mostly are: `created` orders the inbox and guards against stale updates.
+    h.clock.advance(1000);
     const res = await h.api(
       'POST',
       '/v1/events',
@@ -314,7 +318,19 @@ describe('reference Connect platform', () => {
       details_submitted: false,
     });
     await settle(p);
-    await p.close();
+    // Acknowledged and stored, but not yet applied when the platform dies.
+    const stored = await publish('person.updated', {
+      id: 'person_k',
+      object: 'person',
+      account: acct,
+      verification: { status: 'verified' },
+    });
+    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    expect((await p.inbox.store.get(stored))?.status).toBe('pending');
+    // Killed: the socket and the database go away without a shutdown.
+    p.server.closeAllConnections();
+    p.server.close();
+    p.db.close();
     platform = null;
 
     // Down: deliveries fail and wait for their retry.
@@ -338,6 +354,9 @@ describe('reference Connect platform', () => {
     p = await start();
     expect((await p.inbox.store.get(missed))?.status).toBeDefined();
     while ((await p.inbox.runOnce()).claimed > 0) {}
+    expect(p.state().persons).toEqual([
+      expect.objectContaining({ id: 'person_k', verification_status: 'verified' }),
+    ]);
     expect(p.state().payout_blocks).toEqual([
       expect.objectContaining({ payout: 'po_m', failure_code: 'could_not_process' }),
     ]);
