@@ -31,6 +31,8 @@ export interface StartPlatformOptions {
   pollIntervalMs?: number;
   /** Milliseconds since the epoch, for signature tolerance and the inbox (tests pass a manual clock). */
   now?: () => number;
+  /** Run the inbox worker (default true); tests step `inbox.runOnce()` instead. */
+  worker?: boolean;
 }
 
 export interface Action {
@@ -97,7 +99,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Plat
   }
 
   if (options.catchUp) await catchUpAll();
-  inbox.start();
+  if (options.worker !== false) inbox.start();
 
   return {
     url,

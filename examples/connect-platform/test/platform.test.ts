@@ -65,8 +65,8 @@ describe('reference Connect platform', () => {
       port: Number(url.port),
       now: h.clock,
       catchUp: { apiBase: h.url, apiKey: TEST_KEY },
-      // The test applies events itself (inbox.runOnce); the worker's own polling stays out of the way.
-      pollIntervalMs: 60_000,
+      // The test applies events itself, stepping inbox.runOnce().
+      worker: false,
     });
     return platform;
   }
