@@ -73,7 +73,7 @@ export function failureOutcome(
   const at = nextAttemptAt({
     attempt: claimed.attempt,
     now,
-    schedule: [...(claimed.livemode ? schedules.live : schedules.test)],
+    schedule: claimed.livemode ? schedules.live : schedules.test,
     random,
     retryAfterMs,
   });
@@ -236,10 +236,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         woken = false;
         if (results.length > 0) await flush();
-        const claimed = await claim(Math.min(maxInFlight - running.size, 200));
+        const wanted = Math.min(maxInFlight - running.size, 200);
+        const claimed = await claim(wanted);
         for (const c of claimed) launch(c);
         failures = 0;
-        if ((claimed.length === 0 || running.size >= maxInFlight) && !woken) {
+        // A claim that got less than it asked for took everything claimable: claiming again at once would only
+        // rescan the due rows of the endpoints it just saturated. Wait for a finished attempt or a publish.
+        if ((claimed.length < wanted || running.size >= maxInFlight) && !woken) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, idlePollMs);
             signal = () => {
