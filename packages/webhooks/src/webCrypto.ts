@@ -49,10 +49,26 @@ function subtle(): HmacSubtle {
   return crypto.subtle;
 }
 
+// Imported keys by secret: importing costs more than signing a small payload, and a receiver verifies
+// with the same one or two secrets all day. Bounded so a caller cycling through secrets cannot grow it.
+const KEY_CACHE_SIZE = 16;
+const keys = new Map<string, Promise<unknown>>();
+
+function hmacKey(api: HmacSubtle, secret: string): Promise<unknown> {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = api.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    // A failed import is not kept: the next call tries again.
+    key.catch(() => keys.delete(secret));
+    if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
 async function hmacSha256(secret: string, message: Uint8Array): Promise<Uint8Array> {
   const api = subtle();
-  const key = await api.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return new Uint8Array(await api.sign('HMAC', key, message));
+  return new Uint8Array(await api.sign('HMAC', await hmacKey(api, secret), message));
 }
 
 /**
