@@ -80,5 +80,11 @@ export function out(text: string): void {
 /** Print a value as indented JSON (what `--format json` shows: the API's response as is). */
 export const outJson = (value: unknown): void => out(JSON.stringify(value, null, 2));
 
+/** A command's result: the API's JSON with `--format json`, else its human rendering. */
+export function outResult<T>(json: boolean, value: T, render: (value: T) => string): void {
+  if (json) outJson(value);
+  else out(render(value));
+}
+
 /** The palette for stdout. */
 export const stdoutPalette = (): Palette => palette(colorEnabled(process.stdout));

@@ -8,12 +8,13 @@ import {
   formatTime,
   out,
   outJson,
+  outResult,
   renderFields,
   renderTable,
   stdoutPalette,
   wantsJsonOutput,
 } from '../output.js';
-import { apiCommand, collect, groupCommand, intFlag } from './common.js';
+import { apiCommand, collect, groupCommand, intFlag, retrieveCommand } from './common.js';
 import { type ListObject, moreHint } from './events.js';
 
 export interface AccountObject {
@@ -100,14 +101,13 @@ export function accountsCommand(): Command {
   );
 
   group.addCommand(
-    apiCommand('retrieve', 'Show one connected account.', ['switchboard accounts retrieve acct_1Pq…'])
-      .argument('<id>', 'account id (acct_…)')
-      .action(async (id: string, flags: GlobalFlags) => {
-        const json = wantsJsonOutput(flags);
-        const account = await clientFrom(flags).request<AccountObject>('GET', path(id));
-        if (json) outJson(account);
-        else out(accountFields(account));
-      }),
+    retrieveCommand<AccountObject>(
+      'Show one connected account.',
+      ['switchboard accounts retrieve acct_1Pq…'],
+      'account id (acct_…)',
+      path,
+      accountFields,
+    ),
   );
 
   group.addCommand(
@@ -134,8 +134,7 @@ export function accountsCommand(): Command {
             ...paramsFromAssignments(flags.set ?? []),
           };
           const account = await clientFrom(flags).request<AccountObject>('POST', '/v1/accounts', params);
-          if (json) outJson(account);
-          else out(accountFields(account));
+          outResult(json, account, accountFields);
         },
       ),
   );
@@ -165,8 +164,7 @@ export function accountsCommand(): Command {
           path(id),
           paramsFromAssignments(flags.set),
         );
-        if (json) outJson(account);
-        else out(accountFields(account));
+        outResult(json, account, accountFields);
       }),
   );
 

@@ -12,7 +12,7 @@ import {
   stdoutPalette,
   wantsJsonOutput,
 } from '../output.js';
-import { apiCommand, boolFlag, groupCommand, intFlag } from './common.js';
+import { apiCommand, boolFlag, groupCommand, intFlag, retrieveCommand } from './common.js';
 
 export interface EventObject {
   id: string;
@@ -105,19 +105,13 @@ export function eventsCommand(): Command {
   );
 
   events.addCommand(
-    apiCommand('retrieve', 'Show one event.', [
-      'switchboard events retrieve evt_1Pq… --stripe-account acct_1PqR…',
-    ])
-      .argument('<id>', 'event id (evt_…)')
-      .action(async (id: string, flags: GlobalFlags) => {
-        const json = wantsJsonOutput(flags);
-        const event = await clientFrom(flags).request<EventObject>(
-          'GET',
-          `/v1/events/${encodeURIComponent(id)}`,
-        );
-        if (json) outJson(event);
-        else out(eventFields(event));
-      }),
+    retrieveCommand<EventObject>(
+      'Show one event.',
+      ['switchboard events retrieve evt_1Pq… --stripe-account acct_1PqR…'],
+      'event id (evt_…)',
+      (id) => `/v1/events/${encodeURIComponent(id)}`,
+      eventFields,
+    ),
   );
 
   events.addCommand(

@@ -7,12 +7,13 @@ import {
   formatTime,
   out,
   outJson,
+  outResult,
   renderFields,
   renderTable,
   stdoutPalette,
   wantsJsonOutput,
 } from '../output.js';
-import { apiCommand, boolFlag, groupCommand, intFlag, listFlag } from './common.js';
+import { apiCommand, boolFlag, groupCommand, intFlag, listFlag, retrieveCommand } from './common.js';
 import { type ListObject, moreHint } from './events.js';
 
 export interface WebhookEndpointObject {
@@ -110,14 +111,13 @@ export function webhookEndpointsCommand(): Command {
   );
 
   group.addCommand(
-    apiCommand('retrieve', 'Show one webhook endpoint.', ['switchboard webhook-endpoints retrieve we_1Pq…'])
-      .argument('<id>', 'webhook endpoint id (we_…)')
-      .action(async (id: string, flags: GlobalFlags) => {
-        const json = wantsJsonOutput(flags);
-        const ep = await clientFrom(flags).request<WebhookEndpointObject>('GET', path(id));
-        if (json) outJson(ep);
-        else out(endpointFields(ep));
-      }),
+    retrieveCommand<WebhookEndpointObject>(
+      'Show one webhook endpoint.',
+      ['switchboard webhook-endpoints retrieve we_1Pq…'],
+      'webhook endpoint id (we_…)',
+      path,
+      endpointFields,
+    ),
   );
 
   group.addCommand(
@@ -148,8 +148,7 @@ export function webhookEndpointsCommand(): Command {
             ...(flags.description !== undefined ? { description: flags.description } : {}),
             ...(flags.apiVersion !== undefined ? { api_version: flags.apiVersion } : {}),
           });
-          if (json) outJson(ep);
-          else out(endpointFields(ep));
+          outResult(json, ep, endpointFields);
         },
       ),
   );
@@ -181,8 +180,7 @@ export function webhookEndpointsCommand(): Command {
             throw new Error('Nothing to update: pass --url, --events, --description or --disabled.');
           }
           const ep = await clientFrom(flags).request<WebhookEndpointObject>('POST', path(id), params);
-          if (json) outJson(ep);
-          else out(endpointFields(ep));
+          outResult(json, ep, endpointFields);
         },
       ),
   );
