@@ -164,18 +164,24 @@ export function createListenHub(rt: Runtime): ListenHub {
     return c.json({ id: c.req.param('id'), object: 'stripecli_session', deleted: true });
   });
 
+  /** A send that got no answer. Its duration is set by the waiter, which knows when it started. */
+  const noAnswer = (errorCode: SendResult['errorCode'], errorMessage: string): SendResult => ({
+    statusCode: null,
+    headers: {},
+    responseBody: null,
+    durationMs: 0,
+    errorCode,
+    errorMessage,
+  });
+
   function socketSender(session: () => LiveSession | undefined): Sender {
     return {
       async send(url, headers, body) {
         const started = performance.now();
         const s = session();
         const fail = (errorCode: SendResult['errorCode'], errorMessage: string): SendResult => ({
-          statusCode: null,
-          headers: {},
-          responseBody: null,
+          ...noAnswer(errorCode, errorMessage),
           durationMs: performance.now() - started,
-          errorCode,
-          errorMessage,
         });
         if (!s || s.ws.readyState !== s.ws.OPEN) return fail('network_error', 'listen session disconnected');
         const webhookId = `wh_${randomToken(20)}`;
@@ -274,16 +280,8 @@ export function createListenHub(rt: Runtime): ListenHub {
     });
     ws.on('close', () => {
       if (live.get(sessionId) === current) live.delete(sessionId);
-      for (const resolve of current.waiting.values()) {
-        resolve({
-          statusCode: null,
-          headers: {},
-          responseBody: null,
-          durationMs: 0,
-          errorCode: 'network_error',
-          errorMessage: 'listen session disconnected',
-        });
-      }
+      for (const resolve of current.waiting.values())
+        resolve(noAnswer('network_error', 'listen session disconnected'));
       void dispatcher.stop();
     });
     // What was published while the CLI was away is due now, not at its next retry time.
