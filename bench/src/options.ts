@@ -44,6 +44,11 @@ export const KNOBS = {
     help: 'events/s in the isolation scenario (each to the dead endpoint and one healthy one)',
   },
   BENCH_ISOLATION_SECONDS: { full: 20, quick: 3, help: 'duration of the isolation scenario' },
+  BENCH_WARMUP_SECONDS: {
+    full: 5,
+    quick: 2,
+    help: 'latency and isolation: publish at the rate for this long, unmeasured, before measuring',
+  },
   BENCH_BACKLOG_EVENTS: {
     full: 1_000_000,
     quick: 20_000,

@@ -159,9 +159,9 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     allowPrivateTargets: config.allowPrivateTargets ?? false,
     log,
     delivery,
-    wake: () => {
-      dispatcher.wake();
-      hub.wakeAll();
+    wake: (waiting) => {
+      if (waiting?.unclaimed !== false) dispatcher.wake();
+      if (waiting?.listen !== false) hub.wakeAll();
     },
     resendToListener: (target) => hub.resend(target),
   };

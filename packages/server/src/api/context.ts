@@ -14,8 +14,11 @@ export interface Runtime {
   allowPrivateTargets: boolean;
   log: Logger;
   delivery: DeliverySettings;
-  /** Wake every dispatcher of this node: something was just published. */
-  wake(): void;
+  /**
+   * Something was just published: wake the dispatchers of this node that have work waiting for a claim
+   * (every one when `waiting` is not given).
+   */
+  wake(waiting?: { unclaimed: boolean; listen: boolean }): void;
   /** A manual resend to a listen-session endpoint, through its websocket. */
   resendToListener(target: AttemptTarget): Promise<AttemptReport>;
 }

@@ -47,6 +47,18 @@ export interface DispatcherOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Slots reserved for the deliveries of one publish (see `Dispatcher.reserve`). */
+export interface Reservation {
+  readonly owner: string;
+  readonly until: number;
+  /** The endpoints whose deliveries are to be stored leased and given to `start`. */
+  readonly endpointIds: ReadonlySet<string>;
+  /** The leased deliveries are committed: send them. */
+  start(deliveries: readonly ClaimedDelivery[]): void;
+  /** The publish failed: give the slots back. */
+  cancel(): void;
+}
+
 export interface Dispatcher {
   /** Claim what is due now, send it, record the results. Resolves with the number of attempts made. */
   runOnce(): Promise<number>;
@@ -58,6 +70,21 @@ export interface Dispatcher {
   wake(): void;
   /** A manual resend outside the schedule; recorded as a manual attempt. */
   resend(target: AttemptTarget): Promise<AttemptReport>;
+  /**
+   * Take fresh deliveries of a publish straight into this node's send queue,
+   * without a claim query: reserve slots for some of `endpointIds` before the
+   * event is stored, store those deliveries leased to `owner` until `until`,
+   * then `start` them after the commit (or `cancel` if it failed). null when
+   * nothing can be taken now (the loop is not running, every slot is taken,
+   * or an endpoint has older due deliveries that a claim must reach first);
+   * what is not taken is stored unclaimed and reaches the dispatcher by a claim.
+   *
+   * @example
+   * const r = dispatcher.reserve(['we_1', 'we_2'], now);
+   * // store we_1's delivery with lease { owner: r.owner, until: r.until } if r?.endpointIds.has('we_1') …
+   * r?.start(claimedDeliveries);
+   */
+  reserve(endpointIds: readonly string[], now: number): Reservation | null;
   readonly owner: string;
   readonly inFlight: number;
 }
@@ -103,6 +130,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const onError = options.onError ?? (() => {});
 
   const inFlightByEndpoint = new Map<string, number>();
+  // Slots promised to publishes whose deliveries are being stored leased to this node.
+  const reservedByEndpoint = new Map<string, number>();
+  let reservedTotal = 0;
+  // Endpoints that may have older due deliveries than a fresh publish: a claim skipped them (saturated) or
+  // filled their cap. Publishes are not handed to them until a claim finds them caught up, so fresh
+  // events cannot keep an endpoint's slots and starve its due retries.
+  const behind = new Set<string>();
   const running = new Set<Promise<void>>();
   let results: AttemptResult[] = [];
   let flushing: Promise<void> | null = null;
@@ -124,12 +158,44 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // covers the wait: see leaseMs).
   const waiting = new Map<string, Array<() => void>>();
 
+  /** Deliveries of an endpoint in flight, waiting for a slot, or reserved by a publish. */
+  function load(endpointId: string): number {
+    return (
+      (inFlightByEndpoint.get(endpointId) ?? 0) +
+      (waiting.get(endpointId)?.length ?? 0) +
+      (reservedByEndpoint.get(endpointId) ?? 0)
+    );
+  }
+
   /** Endpoints with every slot taken or promised: the next claim skips them. */
   function saturated(): string[] {
     const out: string[] = [];
-    for (const [id, n] of inFlightByEndpoint)
-      if (n + (waiting.get(id)?.length ?? 0) >= perEndpoint) out.push(id);
+    for (const id of inFlightByEndpoint.keys()) if (load(id) >= perEndpoint) out.push(id);
+    for (const id of reservedByEndpoint.keys())
+      if (!inFlightByEndpoint.has(id) && load(id) >= perEndpoint) out.push(id);
     return out;
+  }
+
+  /** After a claim: which endpoints may still have due deliveries it did not take. */
+  function noteClaim(claimed: readonly ClaimedDelivery[], wanted: number, excluded: readonly string[]): void {
+    const taken = new Map<string, number>();
+    for (const c of claimed) taken.set(c.endpointId, (taken.get(c.endpointId) ?? 0) + 1);
+    for (const id of excluded) behind.add(id);
+    for (const [id, n] of taken) if (n >= perEndpoint) behind.add(id);
+    // A claim that got less than it asked for saw every due delivery of the endpoints it did not skip.
+    if (claimed.length < wanted) {
+      const skipped = new Set(excluded);
+      for (const id of behind) if (!skipped.has(id) && (taken.get(id) ?? 0) < perEndpoint) behind.delete(id);
+    }
+  }
+
+  function unreserve(endpointIds: Iterable<string>): void {
+    for (const id of endpointIds) {
+      const n = (reservedByEndpoint.get(id) ?? 1) - 1;
+      if (n <= 0) reservedByEndpoint.delete(id);
+      else reservedByEndpoint.set(id, n);
+      reservedTotal--;
+    }
   }
 
   async function acquire(endpointId: string): Promise<void> {
@@ -219,15 +285,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function claim(limit: number): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
-    return store.claimDue({
+    const excluded = saturated();
+    const claimed = await store.claimDue({
       now: clock(),
       limit,
       leaseMs: options.leaseMs,
       owner,
       perEndpointLimit: perEndpoint,
-      excludeEndpointIds: saturated(),
+      excludeEndpointIds: excluded,
       ...(options.listenEndpointIds ? { listen: true, onlyEndpointIds: [...options.listenEndpointIds] } : {}),
     });
+    noteClaim(claimed, limit, excluded);
+    return claimed;
   }
 
   async function runLoop(): Promise<void> {
@@ -236,13 +305,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         woken = false;
         if (results.length > 0) await flush();
-        const wanted = Math.min(maxInFlight - running.size, 200);
+        const wanted = Math.min(maxInFlight - running.size - reservedTotal, 200);
         const claimed = await claim(wanted);
         for (const c of claimed) launch(c);
         failures = 0;
         // A claim that got less than it asked for took everything claimable: claiming again at once would only
         // rescan the due rows of the endpoints it just saturated. Wait for a finished attempt or a publish.
-        if ((claimed.length < wanted || running.size >= maxInFlight) && !woken) {
+        if ((claimed.length < wanted || running.size + reservedTotal >= maxInFlight) && !woken) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, idlePollMs);
             signal = () => {
@@ -289,6 +358,38 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await flush().catch(onError);
     },
     wake: notify,
+    reserve(endpointIds, now) {
+      if (!loop || stopping || options.listenEndpointIds) return null;
+      const taken = new Set<string>();
+      for (const id of endpointIds) {
+        if (running.size + reservedTotal >= maxInFlight) break;
+        if (taken.has(id) || behind.has(id) || load(id) >= perEndpoint) continue;
+        reservedByEndpoint.set(id, (reservedByEndpoint.get(id) ?? 0) + 1);
+        reservedTotal++;
+        taken.add(id);
+      }
+      if (taken.size === 0) return null;
+      let settled = false;
+      return {
+        owner,
+        until: now + options.leaseMs,
+        endpointIds: taken,
+        start(deliveries) {
+          if (settled) return;
+          settled = true;
+          unreserve(taken);
+          // Stopped meanwhile: the deliveries stay leased to this node and are claimed again when the lease ends.
+          if (stopping) return;
+          for (const d of deliveries) if (taken.has(d.endpointId)) launch(d);
+        },
+        cancel() {
+          if (settled) return;
+          settled = true;
+          unreserve(taken);
+          notify();
+        },
+      };
+    },
     async resend(target) {
       const report = await attemptDelivery(sender, clock, target, true);
       await store.recordAttempts([

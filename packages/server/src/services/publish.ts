@@ -5,17 +5,33 @@
  */
 
 import { toUnixSeconds } from '../clock.js';
+import type { Reservation } from '../delivery/dispatcher.js';
 import { newId } from '../ids.js';
 import { buildEvent, type StripeEventShape, serializeEvent } from '../objects/event.js';
 import { type AccountLink, candidateOwners, routeEvent } from '../routing/routing.js';
-import type { JsonObject, NewDelivery, Store, StoredEvent } from '../store/types.js';
+import type {
+  ClaimedDelivery,
+  EndpointRecord,
+  JsonObject,
+  NewDelivery,
+  Store,
+  StoredEvent,
+} from '../store/types.js';
 
 export interface PublishDeps {
   store: Store;
   clock: () => number;
   platformId: string;
-  /** Called after the event is stored, to start deliveries now rather than at the next poll. */
-  onPublished?: (event: StoredEvent) => void;
+  /**
+   * Reserve this node's send slots for the new deliveries (`Dispatcher.reserve`): those are stored leased and
+   * sent as soon as the event is committed, without waiting for a claim.
+   */
+  reserve?: (endpointIds: readonly string[], now: number) => Reservation | null;
+  /**
+   * Called after the event is stored, to start deliveries now rather than at the next poll: `unclaimed` when
+   * some ordinary deliveries were stored for a claim to take, `listen` when some go to listen sessions.
+   */
+  onPublished?: (event: StoredEvent, waiting: { unclaimed: boolean; listen: boolean }) => void;
 }
 
 export interface PublishInput {
@@ -80,15 +96,58 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
   // Listen-session deliveries are marked now, while the endpoints are in hand,
   // so that claims tell them apart without a join.
   const listenEndpoints = new Set(endpoints.filter((ep) => ep.listenKey !== null).map((ep) => ep.id));
+  const ordinary = routed.filter((id) => !listenEndpoints.has(id));
+  const reservation = ordinary.length > 0 ? (deps.reserve?.(ordinary, now) ?? null) : null;
   const deliveries: NewDelivery[] = routed.map((endpointId) => ({
     id: newId('wd'),
     eventId: event.id,
     endpointId,
     nextAttemptAt: now,
     listen: listenEndpoints.has(endpointId),
+    ...(reservation?.endpointIds.has(endpointId)
+      ? { lease: { owner: reservation.owner, until: reservation.until } }
+      : {}),
   }));
-  await deps.store.appendEvent(record, deliveries);
+  try {
+    await deps.store.appendEvent(record, deliveries);
+  } catch (error) {
+    reservation?.cancel();
+    throw error;
+  }
+  if (reservation) {
+    const byId = new Map(endpoints.map((ep) => [ep.id, ep]));
+    reservation.start(
+      deliveries
+        .filter((d) => d.lease !== undefined)
+        .map((d) => firstAttempt(d, byId.get(d.endpointId)!, record.body, input.livemode, now)),
+    );
+  }
   const stored: StoredEvent = { ...record, pendingWebhooks: routed.length };
-  deps.onPublished?.(stored);
+  deps.onPublished?.(stored, {
+    unclaimed: ordinary.length > (reservation?.endpointIds.size ?? 0),
+    listen: listenEndpoints.size > 0 && routed.some((id) => listenEndpoints.has(id)),
+  });
   return stored;
+}
+
+/** A delivery stored leased by its publish, as a claim would have returned it. */
+function firstAttempt(
+  d: NewDelivery,
+  endpoint: EndpointRecord,
+  body: string,
+  livemode: boolean,
+  now: number,
+): ClaimedDelivery {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    endpointId: d.endpointId,
+    attempt: 1,
+    createdAt: d.nextAttemptAt,
+    livemode,
+    url: endpoint.url,
+    secrets: endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
+    body,
+    endpointLastSuccessAt: endpoint.lastSuccessAt,
+  };
 }

@@ -130,6 +130,12 @@ export interface NewDelivery {
    * Absent means false.
    */
   listen?: boolean;
+  /**
+   * Stored already claimed by this node (the publishing node sends it at once,
+   * without a claim query): as a claim would leave it, leased until `until`
+   * and due again then if the owner never reports.
+   */
+  lease?: { owner: string; until: number };
 }
 
 export interface DeliveryRecord {

@@ -803,6 +803,39 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect((await store.listAttempts({ limit: 10, eventId: 'evt_1' })).data).toHaveLength(2);
       });
 
+      it('a delivery appended leased is held as a claimed one: due at the end of its lease, results apply', async () => {
+        await seed(['we_1', 'we_2'], []);
+        await store.appendEvent(event('evt_1'), [
+          { ...delivery('evt_1', 'we_1', T0), lease: { owner: 'node-a', until: T0 + 30 * SEC } },
+          delivery('evt_1', 'we_2', T0),
+        ]);
+        expect(await store.getDelivery('evt_1', 'we_1')).toMatchObject({
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: T0 + 30 * SEC,
+          createdAt: T0,
+        });
+        // Only the unleased one is claimable now.
+        expect((await store.claimDue(claimOptions({ owner: 'node-b' }))).map((c) => c.endpointId)).toEqual([
+          'we_2',
+        ]);
+        expect(await store.claimDue(claimOptions({ owner: 'node-b', now: T0 + 29 * SEC }))).toEqual([]);
+        // The owner's result applies as for a claim.
+        await store.recordAttempts([
+          result('evt_1', 'we_1', { kind: 'delivered' }, {}, 'node-a'),
+          result('evt_1', 'we_2', { kind: 'delivered' }, {}, 'node-b'),
+        ]);
+        expect(await store.getDelivery('evt_1', 'we_1')).toMatchObject({ status: 'delivered', attempts: 1 });
+
+        // An owner that never reports: another node takes it when the lease ends, as attempt 1.
+        await store.appendEvent(event('evt_2'), [
+          { ...delivery('evt_2', 'we_1', T0), lease: { owner: 'node-a', until: T0 + 30 * SEC } },
+        ]);
+        expect(await store.nextDueAt()).toBe(T0 + 30 * SEC);
+        const taken = await store.claimDue(claimOptions({ owner: 'node-b', now: T0 + 30 * SEC }));
+        expect(taken.map((c) => [c.eventId, c.attempt])).toEqual([['evt_2', 1]]);
+      });
+
       it('signs with the current secret and rolled secrets not yet expired', async () => {
         await store.createEndpoint(
           endpoint('we_1', {

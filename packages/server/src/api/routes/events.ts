@@ -200,6 +200,7 @@ export function publishDeps(rt: Runtime) {
     store: rt.store,
     clock: rt.clock,
     platformId: rt.platform.id,
-    onPublished: () => rt.wake(),
+    reserve: (endpointIds: readonly string[], now: number) => rt.dispatcher.reserve(endpointIds, now),
+    onPublished: (_event: StoredEvent, waiting: { unclaimed: boolean; listen: boolean }) => rt.wake(waiting),
   };
 }

@@ -5,17 +5,20 @@ import { mapWriteError, prepared } from './pool.js';
 // One statement for any number of events, atomic on its own. Deliveries name
 // their event, inserted by the same statement: foreign keys are checked at its
 // end. The first attempt is scheduled when the delivery is created:
-// nextAttemptAt is its creation time.
+// nextAttemptAt is its creation time. A delivery stored leased is due again at
+// the end of its lease, as a claimed one is.
 const APPEND = `
 WITH inserted AS (
   INSERT INTO events (id, account_id, livemode, type, created_unix, body, request_id, idempotency_key)
   SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::bigint[], $6::text[], $7::text[],
     $8::text[])
 )
-INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, listen)
-SELECT d.id, d.event_id, d.endpoint_id, 'pending', 0, d.at, d.at, d.listen
-FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::boolean[])
-  AS d (id, event_id, endpoint_id, at, listen)`;
+INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, listen,
+  lease_until, lease_owner)
+SELECT d.id, d.event_id, d.endpoint_id, 'pending', 0, coalesce(d.lease_until, d.at), d.at, d.listen,
+  d.lease_until, d.lease_owner
+FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::boolean[], $14::bigint[], $15::text[])
+  AS d (id, event_id, endpoint_id, at, listen, lease_until, lease_owner)`;
 
 /** Events per statement: bounds the size of one message to the server. */
 const MAX_BATCH = 200;
@@ -44,6 +47,8 @@ function params(batch: Pending[]): unknown[] {
     deliveries.map((d) => d.endpointId),
     deliveries.map((d) => d.nextAttemptAt),
     deliveries.map((d) => d.listen === true),
+    deliveries.map((d) => d.lease?.until ?? null),
+    deliveries.map((d) => d.lease?.owner ?? null),
   ];
 }
 

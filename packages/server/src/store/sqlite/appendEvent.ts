@@ -4,9 +4,11 @@ import { bit, mapWriteError, type SqliteConn } from './db.js';
 const INSERT_EVENT = `INSERT INTO events (id, account_id, livemode, type, created_unix, body, request_id, idempotency_key)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
-// The first attempt is scheduled when the delivery is created: nextAttemptAt is its creation time.
-const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, listen)
-VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)`;
+// The first attempt is scheduled when the delivery is created: nextAttemptAt is its creation time. A delivery
+// stored leased is due again at the end of its lease, as a claimed one is.
+const INSERT_DELIVERY = `INSERT INTO deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, listen,
+  lease_until, lease_owner)
+VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)`;
 
 interface Pending {
   event: EventRecord;
@@ -87,7 +89,17 @@ export class EventAppender {
       .run(e.id, e.accountId, bit(e.livemode), e.type, e.createdUnix, e.body, e.requestId, e.idempotencyKey);
     const insertDelivery = this.conn.stmt(INSERT_DELIVERY);
     for (const d of deliveries) {
-      insertDelivery.run(d.id, e.id, d.endpointId, d.nextAttemptAt, d.nextAttemptAt, bit(d.listen === true));
+      const lease = d.lease ?? null;
+      insertDelivery.run(
+        d.id,
+        e.id,
+        d.endpointId,
+        lease ? lease.until : d.nextAttemptAt,
+        d.nextAttemptAt,
+        bit(d.listen === true),
+        lease?.until ?? null,
+        lease?.owner ?? null,
+      );
     }
   }
 }

@@ -1,0 +1,153 @@
+/**
+ * Publish hand-off: a running dispatcher takes a fresh event's deliveries
+ * straight from the publish (stored leased to it), without a claim query,
+ * as long as it has free slots and the endpoint has nothing older due.
+ */
+
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ClaimOptions } from '../src/store/types.js';
+import { type Receiver, startReceiver } from './helpers/receiver.js';
+import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
+
+describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
+  let h: Harness;
+  const receivers: Receiver[] = [];
+  let failed = false;
+  afterEach(async (ctx) => {
+    failed ||= ctx.task.result?.state === 'fail';
+    for (const r of receivers.splice(0)) await r.close();
+    await h?.close(failed);
+  });
+
+  /** A running server whose store reports which deliveries its claims returned. */
+  async function start(config: { perEndpointConcurrency?: number } = {}) {
+    h = await startHarness(engine, { deliver: true, idlePollMs: 20, ...config });
+    const claimedIds: string[] = [];
+    const claimDue = h.sb.store.claimDue.bind(h.sb.store);
+    h.sb.store.claimDue = async (o: ClaimOptions) => {
+      const claimed = await claimDue(o);
+      claimedIds.push(...claimed.map((c) => c.id));
+      return claimed;
+    };
+    return claimedIds;
+  }
+
+  async function publish(n: number): Promise<string> {
+    const res = await h.api('POST', '/v1/events', { type: 'customer.created', data: { object: { n } } });
+    expect(res.status).toBe(200);
+    return res.body.id as string;
+  }
+
+  async function endpointFor(rx: Receiver): Promise<string> {
+    const res = await h.api('POST', '/v1/webhook_endpoints', {
+      url: `${rx.url}/hook`,
+      enabled_events: ['*'],
+    });
+    expect(res.status).toBe(200);
+    return res.body.id as string;
+  }
+
+  it('sends a fresh delivery without a claim, leased to this node until it is recorded', async () => {
+    const claimedIds = await start();
+    const rx = await startReceiver();
+    receivers.push(rx);
+    const endpointId = await endpointFor(rx);
+    const eventId = await publish(1);
+    const [req] = await rx.waitFor(1, 4000);
+    expect(JSON.parse(req!.body.toString()).id).toBe(eventId);
+    await expect
+      .poll(async () => (await h.sb.store.getDelivery(eventId, endpointId))?.status, { timeout: 4000 })
+      .toBe('delivered');
+    const delivery = await h.sb.store.getDelivery(eventId, endpointId);
+    expect(delivery).toMatchObject({ attempts: 1, status: 'delivered' });
+    expect(claimedIds).not.toContain(delivery!.id);
+  });
+
+  it('past the per-endpoint slots, stores the rest unclaimed; a claim takes them, oldest first', async () => {
+    const claimedIds = await start({ perEndpointConcurrency: 2 });
+    const held: ServerResponse[] = [];
+    const rx = await startReceiver((_req, res) => {
+      held.push(res);
+    });
+    receivers.push(rx);
+    const endpointId = await endpointFor(rx);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await publish(i));
+    // Two handed off and held by the receiver; three stored for a claim, which cannot take them while the
+    // endpoint's two slots are busy.
+    await rx.waitFor(2, 4000);
+    const leased = await Promise.all(ids.map((id) => h.sb.store.getDelivery(id, endpointId)));
+    expect(leased.slice(0, 2).every((d) => d!.nextAttemptAt! > d!.createdAt)).toBe(true);
+    expect(leased.slice(2).every((d) => d!.nextAttemptAt === d!.createdAt)).toBe(true);
+    // Released, everything arrives; the three went through a claim, in publish order.
+    rx.respond((_req, res) => {
+      res.writeHead(200).end('{}');
+    });
+    for (const res of held.splice(0)) res.writeHead(200).end('{}');
+    const all = await rx.waitFor(5, 4000);
+    const order = all.map((r) => JSON.parse(r.body.toString()).id as string);
+    expect(order.slice(0, 2).sort()).toEqual(ids.slice(0, 2).sort());
+    expect(new Set(order)).toEqual(new Set(ids));
+    expect(order.indexOf(ids[2]!)).toBeLessThan(order.indexOf(ids[4]!));
+    const claimedEvents = await Promise.all(ids.map((id) => h.sb.store.getDelivery(id, endpointId)));
+    expect(claimedEvents.map((d) => claimedIds.includes(d!.id))).toEqual([false, false, true, true, true]);
+  });
+
+  it('a stepped dispatcher (not running) takes nothing from publishes', async () => {
+    h = await startHarness(engine);
+    const rx = await startReceiver();
+    receivers.push(rx);
+    const endpointId = await endpointFor(rx);
+    const eventId = await publish(1);
+    const d = await h.sb.store.getDelivery(eventId, endpointId);
+    expect(d!.nextAttemptAt).toBe(d!.createdAt);
+    expect(await h.sb.dispatcher.runOnce()).toBe(1);
+    expect(rx.requests).toHaveLength(1);
+  });
+});
+
+describe('Dispatcher.reserve', () => {
+  it('bounds reservations by the slots, gives them back on cancel, and only while running', async () => {
+    const { makeTestStore } = await import('./helpers/switchboard.js');
+    const { createDispatcher } = await import('../src/delivery/dispatcher.js');
+    const { createSender } = await import('../src/delivery/send.js');
+    const ts = await makeTestStore('sqlite');
+    const sender = createSender({ timeoutMs: 1000, allowPrivateTargets: true });
+    const d = createDispatcher({
+      store: ts.store,
+      sender,
+      clock: () => 1_000,
+      liveSchedule: [60_000],
+      testSchedule: [60_000],
+      leaseMs: 10_000,
+      maxInFlight: 3,
+      perEndpointConcurrency: 2,
+      idlePollMs: 10_000,
+    });
+    let failed = true;
+    try {
+      await ts.store.migrate();
+      expect(d.reserve(['we_1'], 1_000)).toBeNull();
+      d.start();
+      const a = d.reserve(['we_1', 'we_1', 'we_2'], 1_000);
+      expect(a).toMatchObject({ owner: d.owner, until: 11_000 });
+      expect([...a!.endpointIds].sort()).toEqual(['we_1', 'we_2']);
+      const b = d.reserve(['we_1', 'we_2', 'we_3'], 1_000);
+      // One slot left in all (3): we_1 takes its second.
+      expect([...b!.endpointIds]).toEqual(['we_1']);
+      expect(d.reserve(['we_3'], 1_000)).toBeNull();
+      a!.cancel();
+      a!.cancel();
+      // a's two slots are free again; b still holds one of we_1's, and three in all is the bound.
+      expect([...d.reserve(['we_1', 'we_3', 'we_4'], 1_000)!.endpointIds].sort()).toEqual(['we_1', 'we_3']);
+      b!.cancel();
+      await d.stop();
+      expect(d.reserve(['we_5'], 1_000)).toBeNull();
+      failed = false;
+    } finally {
+      await sender.close();
+      await ts.cleanup(failed);
+    }
+  });
+});
