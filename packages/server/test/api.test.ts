@@ -245,6 +245,42 @@ describe('errors and parameters', () => {
     expect((await call('/v1/webhook_endpoints')).status).toBe(200);
   });
 
+  it('over a socket: reads the body from the connection, refuses a chunked oversized one, keeps serving', async () => {
+    const { url } = await sb.listen(0);
+    const { request } = await import('node:http');
+    const post = (chunks: string[], declared?: number) =>
+      new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const req = request(`${url}/v1/events`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${TEST_KEY}`,
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(declared !== undefined ? { 'content-length': String(declared) } : {}),
+          },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        for (const chunk of chunks) req.write(chunk);
+        req.end();
+      });
+    // Chunked (no content-length) in several pieces: assembled before parsing.
+    const ok = await post(['type=a.b&data[obj', 'ect][n]=1', '']);
+    expect(ok.status).toBe(200);
+    expect(ok.body.data.object).toEqual({ n: '1' });
+    const big = await post(['type=a.b&data[object][big]=', 'x'.repeat(40_000), 'x'.repeat(40_000)]);
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('request_too_large');
+    const declared = await post(['type=a.b'], 70_000);
+    expect(declared.status).toBe(413);
+    expect((await post(['type=a.b&data[object][n]=2'])).status).toBe(200);
+  });
+
   it('accepts x[]= and encoded brackets as stripe-node and curl send them', async () => {
     const res = await call('/v1/webhook_endpoints', {
       form: 'url=https%3A%2F%2Fa.example%2Fx&enabled_events%5B%5D=payout.failed&enabled_events[]=payout.paid',

@@ -73,13 +73,15 @@ describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
     receivers.push(rx);
     const endpointId = await endpointFor(rx);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await publish(i));
+    for (let i = 0; i < 5; i++) {
+      ids.push(await publish(i));
+      h.clock.advance(1);
+    }
     // Two handed off and held by the receiver; three stored for a claim, which cannot take them while the
     // endpoint's two slots are busy.
     await rx.waitFor(2, 4000);
-    const leased = await Promise.all(ids.map((id) => h.sb.store.getDelivery(id, endpointId)));
-    expect(leased.slice(0, 2).every((d) => d!.nextAttemptAt! > d!.createdAt)).toBe(true);
-    expect(leased.slice(2).every((d) => d!.nextAttemptAt === d!.createdAt)).toBe(true);
+    const stored = await Promise.all(ids.map((id) => h.sb.store.getDelivery(id, endpointId)));
+    expect(stored.map((d) => d!.nextAttemptAt! > d!.createdAt)).toEqual([true, true, false, false, false]);
     // Released, everything arrives; the three went through a claim, in publish order.
     rx.respond((_req, res) => {
       res.writeHead(200).end('{}');

@@ -4,7 +4,6 @@
  */
 
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { StoreError } from '../store/errors.js';
 import type { ApiEnv, Runtime } from './context.js';
 import { ApiError, internalError, invalid, unavailable, unrecognizedUrl } from './errors.js';
@@ -57,22 +56,8 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
     }
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'invalid_request_error',
-          `Request body too large: the limit is ${maxBodyBytes} bytes.`,
-          'request_too_large',
-        );
-      },
-    }),
-  );
   app.use('/v1/*', authenticate(rt));
-  app.use('/v1/*', params());
+  app.use('/v1/*', params({ maxBodyBytes }));
   app.use('/v1/*', idempotency(rt));
 
   app.route('/v1/webhook_endpoints', webhookEndpointRoutes(rt));

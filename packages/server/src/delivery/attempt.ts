@@ -3,10 +3,9 @@
  * by the dispatcher (automatic attempts) and the resend route (manual ones).
  */
 
-import { randomBytes } from 'node:crypto';
 import { buildSignatureHeader } from '@switchboard/webhooks';
 import { toUnixSeconds } from '../clock.js';
-import { newId } from '../ids.js';
+import { newId, randomBytesPooled } from '../ids.js';
 import type { AttemptRecord } from '../store/types.js';
 import { classifyOutcome } from './outcome.js';
 import type { Sender } from './send.js';
@@ -50,7 +49,7 @@ export function signatureFor(
     payload: body,
     secrets,
     timestamp: timestampUnix,
-    ...(livemode ? {} : { extraSchemes: { v0: randomBytes(32).toString('hex') } }),
+    ...(livemode ? {} : { extraSchemes: { v0: randomBytesPooled(32).toString('hex') } }),
   });
 }
 

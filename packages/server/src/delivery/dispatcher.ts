@@ -152,6 +152,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     signal = null;
     s?.();
   };
+  // A claim is worth making: something may be due that this node could take now. Finished attempts only need
+  // their results written; claiming after each of them would rescan the due rows of the endpoints they left
+  // saturated (the claim skips those endpoints, and SQLite reads past every due row of theirs to do so).
+  let claimNeeded = true;
+  const notifyClaim = () => {
+    claimNeeded = true;
+    notify();
+  };
 
   // Per-endpoint slots. A claim can return a delivery for an endpoint whose
   // slots are taken by an earlier claim; it waits here for a slot (the lease
@@ -215,14 +223,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const queue = waiting.get(endpointId);
     const next = queue?.shift();
     if (queue && queue.length === 0) waiting.delete(endpointId);
-    // Hand the slot straight to the next waiter; the count stays the same.
     if (next) {
+      // Hand the slot straight to the next waiter; the in-flight count stays the same.
       next();
-      return;
+    } else {
+      const n = (inFlightByEndpoint.get(endpointId) ?? 1) - 1;
+      if (n <= 0) inFlightByEndpoint.delete(endpointId);
+      else inFlightByEndpoint.set(endpointId, n);
     }
-    const n = (inFlightByEndpoint.get(endpointId) ?? 1) - 1;
-    if (n <= 0) inFlightByEndpoint.delete(endpointId);
-    else inFlightByEndpoint.set(endpointId, n);
+    // The endpoint just left its bound: its due deliveries are claimable again.
+    if (load(endpointId) === perEndpoint - 1) claimNeeded = true;
   }
 
   async function flush(): Promise<void> {
@@ -278,6 +288,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     running.add(p);
     p.finally(() => {
       running.delete(p);
+      // The node just left its bound: claims can take something again.
+      if (running.size + reservedTotal === maxInFlight - 1) claimNeeded = true;
       notify();
     });
     return p;
@@ -305,15 +317,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         woken = false;
         if (results.length > 0) await flush();
-        const wanted = Math.min(maxInFlight - running.size - reservedTotal, 200);
-        const claimed = await claim(wanted);
-        for (const c of claimed) launch(c);
+        if (claimNeeded) {
+          claimNeeded = false;
+          const wanted = Math.min(maxInFlight - running.size - reservedTotal, 200);
+          const claimed = await claim(wanted);
+          for (const c of claimed) launch(c);
+          // A full claim may have left more due; one that got less took everything claimable for now.
+          if (wanted > 0 && claimed.length === wanted) claimNeeded = true;
+        }
         failures = 0;
-        // A claim that got less than it asked for took everything claimable: claiming again at once would only
-        // rescan the due rows of the endpoints it just saturated. Wait for a finished attempt or a publish.
-        if ((claimed.length < wanted || running.size + reservedTotal >= maxInFlight) && !woken) {
+        if (!claimNeeded && !woken) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, idlePollMs);
+            const timer = setTimeout(() => {
+              // Retries come due and other nodes publish without telling this one: look again.
+              claimNeeded = true;
+              resolve();
+            }, idlePollMs);
             signal = () => {
               clearTimeout(timer);
               resolve();
@@ -327,6 +346,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       } catch (error) {
         onError(error);
         failures++;
+        claimNeeded = true;
         // The database is unreachable or failing: back off, up to 5 s.
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** failures)));
       }
@@ -357,13 +377,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await Promise.all([...running]);
       await flush().catch(onError);
     },
-    wake: notify,
+    wake: notifyClaim,
     reserve(endpointIds, now) {
       if (!loop || stopping || options.listenEndpointIds) return null;
       const taken = new Set<string>();
       for (const id of endpointIds) {
+        // What is not taken is stored for a claim. No claim is needed now for an endpoint or a node at its
+        // bound (one follows when a slot frees); one is for an endpoint that is behind.
         if (running.size + reservedTotal >= maxInFlight) break;
-        if (taken.has(id) || behind.has(id) || load(id) >= perEndpoint) continue;
+        if (taken.has(id) || load(id) >= perEndpoint) continue;
+        if (behind.has(id)) {
+          notifyClaim();
+          continue;
+        }
         reservedByEndpoint.set(id, (reservedByEndpoint.get(id) ?? 0) + 1);
         reservedTotal++;
         taken.add(id);
@@ -386,7 +412,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           if (settled) return;
           settled = true;
           unreserve(taken);
-          notify();
+          notifyClaim();
         },
       };
     },

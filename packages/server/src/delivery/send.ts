@@ -5,11 +5,12 @@
  */
 
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { EventEmitter } from 'node:events';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { Pool } from 'undici';
-import { checkTargetUrl, isPrivateAddress } from './targetGuard.js';
+import { checkTargetUrl, isPrivateAddress, type TargetCheck } from './targetGuard.js';
 
 export type SendErrorCode =
   | 'timeout'
@@ -185,6 +186,18 @@ export function createSender(options: SenderOptions): Sender {
   const maxResponseBytes = options.maxResponseBytes ?? 4096;
   const lookup = guardedLookup(options.resolveHost ?? systemResolve, allowPrivateTargets);
   const pools = new Map<string, Pool>();
+  // Endpoint URLs repeat on every attempt: judge and parse each once. Bounded: emptied when it grows past
+  // what any sensible number of endpoints needs.
+  const targets = new Map<string, TargetCheck>();
+  const checkTarget = (url: string): TargetCheck => {
+    let target = targets.get(url);
+    if (!target) {
+      if (targets.size >= 10_000) targets.clear();
+      target = checkTargetUrl(url, allowPrivateTargets);
+      targets.set(url, target);
+    }
+    return target;
+  };
   let closed = false;
 
   const poolFor = (origin: string): Pool => {
@@ -206,7 +219,7 @@ export function createSender(options: SenderOptions): Sender {
     const start = performance.now();
     if (closed) return failure(start, 'network_error', 'sender is closed');
     // Literal IP hosts never reach `lookup`, so they are judged here.
-    const target = checkTargetUrl(url, allowPrivateTargets);
+    const target = checkTarget(url);
     if (!target.ok) {
       return failure(
         start,
@@ -214,18 +227,21 @@ export function createSender(options: SenderOptions): Sender {
         target.error,
       );
     }
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new Error(`no complete response within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    // undici takes an EventEmitter as the abort signal: far cheaper per attempt than an AbortController
+    // (whose signal is a transferable platform object; 3 % of the server's CPU in the throughput profile).
+    const abort = new EventEmitter();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.emit('abort');
+    }, timeoutMs);
     try {
       const response = await poolFor(target.url.origin).request({
         method: 'POST',
         path: `${target.url.pathname}${target.url.search}`,
         headers,
         body,
-        signal: controller.signal,
+        signal: abort,
       });
       // Once the status line is in, the verdict is made: a 2xx whose body
       // never ends has still been received by the endpoint, and calling it a
@@ -241,7 +257,7 @@ export function createSender(options: SenderOptions): Sender {
         errorMessage: null,
       };
     } catch (error) {
-      if (controller.signal.aborted) return failure(start, 'timeout', `no response within ${timeoutMs} ms`);
+      if (timedOut) return failure(start, 'timeout', `no response within ${timeoutMs} ms`);
       return failure(start, classifyError(error), messageOf(error));
     } finally {
       clearTimeout(timer);

@@ -29,7 +29,8 @@ export interface PublishDeps {
   reserve?: (endpointIds: readonly string[], now: number) => Reservation | null;
   /**
    * Called after the event is stored, to start deliveries now rather than at the next poll: `unclaimed` when
-   * some ordinary deliveries were stored for a claim to take, `listen` when some go to listen sessions.
+   * ordinary deliveries were stored without `reserve` having seen them, `listen` when some go to listen
+   * sessions.
    */
   onPublished?: (event: StoredEvent, waiting: { unclaimed: boolean; listen: boolean }) => void;
 }
@@ -124,7 +125,8 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
   }
   const stored: StoredEvent = { ...record, pendingWebhooks: routed.length };
   deps.onPublished?.(stored, {
-    unclaimed: ordinary.length > (reservation?.endpointIds.size ?? 0),
+    // With `reserve`, the dispatcher has already decided whether a claim is needed for what it did not take.
+    unclaimed: deps.reserve === undefined && ordinary.length > 0,
     listen: listenEndpoints.size > 0 && routed.some((id) => listenEndpoints.has(id)),
   });
   return stored;
