@@ -9,8 +9,9 @@
 export function claimScanSize(limit: number, perEndpointLimit: number, wide: boolean): number {
   // Without a per-endpoint cap to apply, the window is exactly what is taken.
   if (perEndpointLimit >= limit) return limit;
-  // A window a few times the claim: wide enough to reach other endpoints behind one endpoint's backlog
-  // (the dispatcher also excludes endpoints it has saturated), narrow enough that a claim's cost follows
-  // what it takes. PostgreSQL locks every row of its window (SKIP LOCKED), so its window stays narrower.
-  return wide ? limit * 8 : limit * 4;
+  // A window twice the claim: wide enough to reach past one endpoint's share, narrow enough that a claim's
+  // cost follows what it takes (SQLite reads ~1 µs per candidate here: a 1,600-row window cost 2 ms per claim,
+  // 400 rows 0.8 ms). Endpoints behind a larger backlog are reached once the dispatcher has saturated that
+  // backlog's endpoint and excludes it. PostgreSQL's window stays at 4× the claim (not re-measured here).
+  return wide ? limit * 2 : limit * 4;
 }
