@@ -9,6 +9,7 @@
  */
 
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../clock.js';
 import { randomToken } from '../ids.js';
 import type { AttemptResult, ClaimedDelivery, DeliveryOutcome, Store } from '../store/types.js';
@@ -130,6 +131,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const onError = options.onError ?? (() => {});
 
   const inFlightByEndpoint = new Map<string, number>();
+  const refillAt = Math.floor(perEndpoint / 2);
+  const globalRefill = Math.max(1, Math.floor(maxInFlight / 8));
   // Slots promised to publishes whose deliveries are being stored leased to this node.
   const reservedByEndpoint = new Map<string, number>();
   let reservedTotal = 0;
@@ -156,6 +159,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // their results written; claiming after each of them would rescan the due rows of the endpoints they left
   // saturated (the claim skips those endpoints, and SQLite reads past every due row of theirs to do so).
   let claimNeeded = true;
+  // Set while the loop waits to gather results: wakes it early for a claim.
+  let claimSignal: (() => void) | null = null;
   const notifyClaim = () => {
     claimNeeded = true;
     notify();
@@ -185,13 +190,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** After a claim: which endpoints may still have due deliveries it did not take. */
-  function noteClaim(claimed: readonly ClaimedDelivery[], wanted: number, excluded: readonly string[]): void {
+  function noteClaim(
+    claimed: readonly ClaimedDelivery[],
+    wanted: number,
+    excluded: readonly string[],
+    deep: boolean,
+  ): void {
     const taken = new Map<string, number>();
     for (const c of claimed) taken.set(c.endpointId, (taken.get(c.endpointId) ?? 0) + 1);
     for (const id of excluded) behind.add(id);
     for (const [id, n] of taken) if (n >= perEndpoint) behind.add(id);
-    // A claim that got less than it asked for saw every due delivery of the endpoints it did not skip.
-    if (claimed.length < wanted) {
+    // A deep claim that got less than it asked for saw every due delivery of the endpoints it did not skip.
+    if (deep && claimed.length < wanted) {
       const skipped = new Set(excluded);
       for (const id of behind) if (!skipped.has(id) && (taken.get(id) ?? 0) < perEndpoint) behind.delete(id);
     }
@@ -231,8 +241,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (n <= 0) inFlightByEndpoint.delete(endpointId);
       else inFlightByEndpoint.set(endpointId, n);
     }
-    // The endpoint just left its bound: its due deliveries are claimable again.
-    if (load(endpointId) === perEndpoint - 1) claimNeeded = true;
+    // Half the endpoint's slots are free again: claim more of its due deliveries while the other half still
+    // sends, so its pipeline never runs dry waiting for the loop (and one claim serves many attempts).
+    if (load(endpointId) === refillAt) {
+      claimNeeded = true;
+      claimSignal?.();
+    }
   }
 
   async function flush(): Promise<void> {
@@ -288,16 +302,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     running.add(p);
     p.finally(() => {
       running.delete(p);
-      // The node just left its bound: claims can take something again.
-      if (running.size + reservedTotal === maxInFlight - 1) claimNeeded = true;
+      // The node has room again (an eighth of its slots, not one: a claim per finished attempt would cost more
+      // than the attempt).
+      if (running.size + reservedTotal === maxInFlight - globalRefill) {
+        claimNeeded = true;
+        claimSignal?.();
+      }
       notify();
     });
     return p;
   }
 
-  async function claim(limit: number): Promise<ClaimedDelivery[]> {
+  // When the last deep claim ran (monotonic ms): see `shallow` below.
+  let lastDeepClaim = Number.NEGATIVE_INFINITY;
+
+  async function claim(limit: number, forceDeep = false): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
     const excluded = saturated();
+    // With endpoints excluded, a deep claim reads past all their due rows (a large backlog behind a saturated
+    // endpoint makes that the dominant cost of a claim). Claims in between are shallow: they look at the
+    // oldest due rows only. A deep one at least every idle-poll period reaches what is behind such a backlog.
+    const monotonic = performance.now();
+    const deep = forceDeep || excluded.length === 0 || monotonic - lastDeepClaim >= idlePollMs;
+    if (deep) lastDeepClaim = monotonic;
     const claimed = await store.claimDue({
       now: clock(),
       limit,
@@ -305,9 +332,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       owner,
       perEndpointLimit: perEndpoint,
       excludeEndpointIds: excluded,
+      ...(deep ? {} : { shallow: true }),
       ...(options.listenEndpointIds ? { listen: true, onlyEndpointIds: [...options.listenEndpointIds] } : {}),
     });
-    noteClaim(claimed, limit, excluded);
+    noteClaim(claimed, limit, excluded, deep);
     return claimed;
   }
 
@@ -338,10 +366,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
               resolve();
             };
           });
-          // Under load, let more attempts finish before the next write and claim: one transaction for many
-          // results instead of two per delivery.
-          if (running.size > 0 && batchDelayMs > 0)
-            await new Promise((resolve) => setTimeout(resolve, batchDelayMs));
+          // Under load, let more attempts finish before the next write: one transaction for many results
+          // instead of one per delivery. Not when a claim is due: an endpoint is running low.
+          if (running.size > 0 && batchDelayMs > 0 && !claimNeeded) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(() => {
+                claimSignal = null;
+                resolve();
+              }, batchDelayMs);
+              // …cut short when an endpoint runs low meanwhile.
+              claimSignal = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+            claimSignal = null;
+          }
         }
       } catch (error) {
         onError(error);
@@ -359,7 +399,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return running.size;
     },
     async runOnce() {
-      const claimed = await claim(maxInFlight - running.size);
+      const claimed = await claim(maxInFlight - running.size, true);
       await Promise.all(claimed.map(launch));
       await flush();
       return claimed.length;

@@ -222,6 +222,16 @@ export interface ClaimOptions {
   /** Endpoints to skip (already at their concurrency bound on this node). */
   excludeEndpointIds: string[];
   /**
+   * A hint that the claim may look only at the oldest due deliveries of all
+   * endpoints (its usual window) and drop the excluded endpoints' ones, rather
+   * than look past every due delivery of the excluded endpoints to fill the
+   * window with others'. Cheaper with a large backlog behind a saturated
+   * endpoint; the dispatcher still makes a full (deep) claim now and then so
+   * that other endpoints' deliveries behind such a backlog are reached. An
+   * engine may ignore it (PostgreSQL does).
+   */
+  shallow?: boolean;
+  /**
    * false or absent: claim only ordinary deliveries, as the HTTP dispatcher
    * does. true: claim only listen-session deliveries, as a listen session does
    * (with `onlyEndpointIds` naming its endpoints). The two never take each

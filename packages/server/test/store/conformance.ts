@@ -803,6 +803,19 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect((await store.listAttempts({ limit: 10, eventId: 'evt_1' })).data).toHaveLength(2);
       });
 
+      it('shallow claims never take excluded endpoints; a deep one looks past their backlog', async () => {
+        await seed(['we_1', 'we_2'], []);
+        for (let i = 0; i < 10; i++)
+          await store.appendEvent(event(`evt_old_${i}`), [delivery(`evt_old_${i}`, 'we_1', T0 - 100 + i)]);
+        await store.appendEvent(event('evt_new'), [delivery('evt_new', 'we_2', T0 - 1)]);
+        const opts = claimOptions({ limit: 2, perEndpointLimit: 2, excludeEndpointIds: ['we_1'] });
+        const shallow = await store.claimDue({ ...opts, shallow: true });
+        // An engine may stop at the window of we_1's older rows (SQLite) or look further (PostgreSQL).
+        expect(shallow.every((c) => c.endpointId === 'we_2')).toBe(true);
+        const deep = await store.claimDue({ ...opts, owner: 'node-b' });
+        expect([...shallow, ...deep].map((c) => c.eventId)).toEqual(['evt_new']);
+      });
+
       it('a delivery appended leased is held as a claimed one: due at the end of its lease, results apply', async () => {
         await seed(['we_1', 'we_2'], []);
         await store.appendEvent(event('evt_1'), [
