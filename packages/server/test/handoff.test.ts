@@ -21,7 +21,7 @@ describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
   });
 
   /** A running server whose store reports which deliveries its claims returned. */
-  async function start(config: { perEndpointConcurrency?: number } = {}) {
+  async function start(config: { perEndpointConcurrency?: number; idlePollMs?: number } = {}) {
     h = await startHarness(engine, { deliver: true, idlePollMs: 20, ...config });
     const claimedIds: string[] = [];
     const claimDue = h.sb.store.claimDue.bind(h.sb.store);
@@ -96,6 +96,51 @@ describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
     expect(claimedEvents.map((d) => claimedIds.includes(d!.id))).toEqual([false, false, true, true, true]);
   });
 
+  it('steady traffic to one endpoint does not put off claiming a retry come due at another', async () => {
+    // Attempts to the busy endpoint finish every few ms, far more often than the 300 ms survey period.
+    await start({ idlePollMs: 300 });
+    const busy = await startReceiver();
+    let refuse = true;
+    const other = await startReceiver((_req, res) => {
+      res.writeHead(refuse ? 503 : 200).end('{}');
+    });
+    receivers.push(busy, other);
+    for (const [rx, type] of [
+      [busy, 'customer.created'],
+      [other, 'payout.paid'],
+    ] as const) {
+      const res = await h.api('POST', '/v1/webhook_endpoints', {
+        url: `${rx.url}/hook`,
+        enabled_events: [type],
+      });
+      expect(res.status).toBe(200);
+    }
+    const failing = await h.api('POST', '/v1/events', { type: 'payout.paid', data: { object: {} } });
+    expect(failing.status).toBe(200);
+    // The 503 is recorded (and the retry scheduled from the clock as it is now) before the clock moves.
+    await expect
+      .poll(async () => (await h.sb.store.listDeliveries(failing.body.id))[0]?.attempts, { timeout: 4000 })
+      .toBe(1);
+    refuse = false;
+    // The retry is scheduled ahead; move the clock past it. Nothing tells the dispatcher: only its periodic
+    // survey finds it, while attempts to the busy endpoint keep finishing.
+    h.clock.advance(24 * 3_600_000);
+    let publishing = true;
+    const traffic = (async () => {
+      while (publishing) {
+        await publish(0);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    try {
+      await other.waitFor(2, 3000);
+    } finally {
+      publishing = false;
+      await traffic;
+    }
+    expect(busy.requests.length).toBeGreaterThan(0);
+  });
+
   it('a stepped dispatcher (not running) takes nothing from publishes', async () => {
     h = await startHarness(engine);
     const rx = await startReceiver();
@@ -136,14 +181,25 @@ describe('Dispatcher.reserve', () => {
       expect(a).toMatchObject({ owner: d.owner, until: 11_000 });
       expect([...a!.endpointIds].sort()).toEqual(['we_1', 'we_2']);
       const b = d.reserve(['we_1', 'we_2', 'we_3'], 1_000);
-      // One slot left in all (3): we_1 takes its second.
+      // One slot left in all (3): we_1 takes its second; the node is then full.
       expect([...b!.endpointIds]).toEqual(['we_1']);
+      // A publish that finds the node full stores its deliveries for a claim: the node is behind, and later
+      // publishes are not handed off (they would overtake) until a claim has caught up.
       expect(d.reserve(['we_3'], 1_000)).toBeNull();
       a!.cancel();
       a!.cancel();
+      expect(d.reserve(['we_3'], 1_000)).toBeNull();
+      await d.runOnce();
       // a's two slots are free again; b still holds one of we_1's, and three in all is the bound.
-      expect([...d.reserve(['we_1', 'we_3', 'we_4'], 1_000)!.endpointIds].sort()).toEqual(['we_1', 'we_3']);
+      const c = d.reserve(['we_1', 'we_3', 'we_4'], 1_000);
+      expect([...c!.endpointIds].sort()).toEqual(['we_1', 'we_3']);
+      // we_1 is at its bound (2): a publish for it is stored for a claim, and we_1 is behind until one ran.
+      expect(d.reserve(['we_1'], 1_000)).toBeNull();
       b!.cancel();
+      c!.cancel();
+      expect(d.reserve(['we_1'], 1_000)).toBeNull();
+      await d.runOnce();
+      expect([...d.reserve(['we_1'], 1_000)!.endpointIds]).toEqual(['we_1']);
       await d.stop();
       expect(d.reserve(['we_5'], 1_000)).toBeNull();
       failed = false;

@@ -1,6 +1,7 @@
 /** Request plumbing: request ids, body parsing, authentication, idempotency. Small factories, Hono-style. */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
 import { randomToken } from '../ids.js';
 import type { ApiKeyRecord } from '../store/types.js';
@@ -27,6 +28,9 @@ function parseQueryOrForm(text: string): RawParams {
   return parsed.params;
 }
 
+const aborted = (): ApiError =>
+  new ApiError(400, 'invalid_request_error', 'The request body was cut off before it was complete.');
+
 function tooLarge(maxBytes: number): ApiError {
   return new ApiError(
     413,
@@ -38,18 +42,25 @@ function tooLarge(maxBytes: number): ApiError {
 
 /** What @hono/node-server passes as the environment: the Node request behind the Web one. */
 interface NodeBindings {
-  incoming?: NodeJS.ReadableStream & { readableEnded?: boolean };
+  incoming?: Readable;
 }
 
 /** Read a Node request body, giving up (without destroying the socket, so the 413 can be sent) past `maxBytes`. */
-function readIncoming(incoming: NodeJS.ReadableStream, maxBytes: number): Promise<string | null> {
+function readIncoming(incoming: Readable, maxBytes: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
+    // The client went away before the body was read (an abort emits `close` without `end`, and no `error`
+    // unless someone listened): answer nothing rather than wait forever.
+    if (incoming.destroyed) {
+      reject(aborted());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const done = () => {
       incoming.off('data', onData);
       incoming.off('end', onEnd);
       incoming.off('error', onError);
+      incoming.off('close', onClose);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -64,13 +75,18 @@ function readIncoming(incoming: NodeJS.ReadableStream, maxBytes: number): Promis
       done();
       resolve(Buffer.concat(chunks, size).toString('utf8'));
     };
-    const onError = (error: unknown) => {
+    const onError = () => {
       done();
-      reject(error);
+      reject(aborted());
+    };
+    const onClose = () => {
+      done();
+      reject(aborted());
     };
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
+    incoming.on('close', onClose);
   });
 }
 

@@ -140,6 +140,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   // filled their cap. Publishes are not handed to them until a claim finds them caught up, so fresh
   // events cannot keep an endpoint's slots and starve its due retries.
   const behind = new Set<string>();
+  // The same for the node as a whole: a publish found every slot taken and stored its deliveries unclaimed.
+  let nodeBehind = false;
   const running = new Set<Promise<void>>();
   let results: AttemptResult[] = [];
   let flushing: Promise<void> | null = null;
@@ -180,12 +182,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     );
   }
 
-  /** Endpoints with every slot taken or promised: the next claim skips them. */
-  function saturated(): string[] {
+  /** Endpoints with at least `bound` deliveries in flight, waiting or promised. */
+  function loadedAtLeast(bound: number): string[] {
     const out: string[] = [];
-    for (const id of inFlightByEndpoint.keys()) if (load(id) >= perEndpoint) out.push(id);
+    for (const id of inFlightByEndpoint.keys()) if (load(id) >= bound) out.push(id);
     for (const id of reservedByEndpoint.keys())
-      if (!inFlightByEndpoint.has(id) && load(id) >= perEndpoint) out.push(id);
+      if (!inFlightByEndpoint.has(id) && load(id) >= bound) out.push(id);
     return out;
   }
 
@@ -198,10 +200,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   ): void {
     const taken = new Map<string, number>();
     for (const c of claimed) taken.set(c.endpointId, (taken.get(c.endpointId) ?? 0) + 1);
-    for (const id of excluded) behind.add(id);
+    // Skipped at their bound: they may have due deliveries the claim did not look at.
+    for (const id of excluded) if (load(id) >= perEndpoint) behind.add(id);
     for (const [id, n] of taken) if (n >= perEndpoint) behind.add(id);
     // A deep claim that got less than it asked for saw every due delivery of the endpoints it did not skip.
     if (deep && claimed.length < wanted) {
+      nodeBehind = false;
       const skipped = new Set(excluded);
       for (const id of behind) if (!skipped.has(id) && (taken.get(id) ?? 0) < perEndpoint) behind.delete(id);
     }
@@ -313,18 +317,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return p;
   }
 
-  // When the last deep claim ran (monotonic ms): see `shallow` below.
-  let lastDeepClaim = Number.NEGATIVE_INFINITY;
+  // When the last survey ran (monotonic ms): see `claim`.
+  let lastSurvey = Number.NEGATIVE_INFINITY;
 
-  async function claim(limit: number, forceDeep = false): Promise<ClaimedDelivery[]> {
+  /**
+   * Claim up to `limit` due deliveries of endpoints below their bound. Most claims refill endpoints running
+   * low; with endpoints excluded they are shallow (SQLite: the oldest due rows only, instead of reading past
+   * every due row of the excluded endpoints, which with a large backlog is most of a claim's cost). At least
+   * once per idle-poll period a claim is a survey: deep, and skipping every endpoint at least half busy (its
+   * own refills serve it), so that due deliveries of other endpoints behind a busy endpoint's backlog, retries
+   * coming due and other nodes' publishes are found whatever the traffic.
+   */
+  async function claim(limit: number, survey = false): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
-    const excluded = saturated();
-    // With endpoints excluded, a deep claim reads past all their due rows (a large backlog behind a saturated
-    // endpoint makes that the dominant cost of a claim). Claims in between are shallow: they look at the
-    // oldest due rows only. A deep one at least every idle-poll period reaches what is behind such a backlog.
-    const monotonic = performance.now();
-    const deep = forceDeep || excluded.length === 0 || monotonic - lastDeepClaim >= idlePollMs;
-    if (deep) lastDeepClaim = monotonic;
+    if (survey) lastSurvey = performance.now();
+    const excluded = loadedAtLeast(survey ? Math.max(1, refillAt) : perEndpoint);
+    const deep = survey || excluded.length === 0;
     const claimed = await store.claimDue({
       now: clock(),
       limit,
@@ -345,10 +353,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       try {
         woken = false;
         if (results.length > 0) await flush();
-        if (claimNeeded) {
+        // The survey is a deadline, not an idle timer: steady traffic must not put it off.
+        const survey = performance.now() - lastSurvey >= idlePollMs;
+        if (claimNeeded || survey) {
           claimNeeded = false;
           const wanted = Math.min(maxInFlight - running.size - reservedTotal, 200);
-          const claimed = await claim(wanted);
+          const claimed = await claim(wanted, survey);
           for (const c of claimed) launch(c);
           // A full claim may have left more due; one that got less took everything claimable for now.
           if (wanted > 0 && claimed.length === wanted) claimNeeded = true;
@@ -356,11 +366,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         failures = 0;
         if (!claimNeeded && !woken) {
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              // Retries come due and other nodes publish without telling this one: look again.
-              claimNeeded = true;
-              resolve();
-            }, idlePollMs);
+            // Retries come due and other nodes publish without telling this one: survey again by then.
+            const timer = setTimeout(resolve, Math.max(0, lastSurvey + idlePollMs - performance.now()));
             signal = () => {
               clearTimeout(timer);
               resolve();
@@ -399,7 +406,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return running.size;
     },
     async runOnce() {
-      const claimed = await claim(maxInFlight - running.size, true);
+      const claimed = await claim(maxInFlight - running.size);
       await Promise.all(claimed.map(launch));
       await flush();
       return claimed.length;
@@ -422,12 +429,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (!loop || stopping || options.listenEndpointIds) return null;
       const taken = new Set<string>();
       for (const id of endpointIds) {
-        // What is not taken is stored for a claim. No claim is needed now for an endpoint or a node at its
-        // bound (one follows when a slot frees); one is for an endpoint that is behind.
-        if (running.size + reservedTotal >= maxInFlight) break;
-        if (taken.has(id) || load(id) >= perEndpoint) continue;
+        // What is not taken is stored for a claim, and is then older than what later publishes bring: the
+        // endpoint (or the node) is behind until a claim catches up, so fresh events cannot overtake it
+        // indefinitely. A claim follows when a slot frees; an endpoint behind with free slots needs one now.
+        if (nodeBehind || running.size + reservedTotal >= maxInFlight) {
+          nodeBehind = true;
+          break;
+        }
+        if (taken.has(id)) continue;
+        if (load(id) >= perEndpoint) {
+          behind.add(id);
+          continue;
+        }
         if (behind.has(id)) {
-          notifyClaim();
+          // Running low: claim now. Otherwise the refill claim at half load comes soon enough.
+          if (load(id) < refillAt) notifyClaim();
           continue;
         }
         reservedByEndpoint.set(id, (reservedByEndpoint.get(id) ?? 0) + 1);

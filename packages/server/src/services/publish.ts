@@ -99,29 +99,31 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
   const listenEndpoints = new Set(endpoints.filter((ep) => ep.listenKey !== null).map((ep) => ep.id));
   const ordinary = routed.filter((id) => !listenEndpoints.has(id));
   const reservation = ordinary.length > 0 ? (deps.reserve?.(ordinary, now) ?? null) : null;
-  const deliveries: NewDelivery[] = routed.map((endpointId) => ({
-    id: newId('wd'),
-    eventId: event.id,
-    endpointId,
-    nextAttemptAt: now,
-    listen: listenEndpoints.has(endpointId),
-    ...(reservation?.endpointIds.has(endpointId)
-      ? { lease: { owner: reservation.owner, until: reservation.until } }
-      : {}),
-  }));
+  let started = false;
   try {
+    const deliveries: NewDelivery[] = routed.map((endpointId) => ({
+      id: newId('wd'),
+      eventId: event.id,
+      endpointId,
+      nextAttemptAt: now,
+      listen: listenEndpoints.has(endpointId),
+      ...(reservation?.endpointIds.has(endpointId)
+        ? { lease: { owner: reservation.owner, until: reservation.until } }
+        : {}),
+    }));
     await deps.store.appendEvent(record, deliveries);
-  } catch (error) {
-    reservation?.cancel();
-    throw error;
-  }
-  if (reservation) {
-    const byId = new Map(endpoints.map((ep) => [ep.id, ep]));
-    reservation.start(
-      deliveries
+    if (reservation) {
+      const byId = new Map(endpoints.map((ep) => [ep.id, ep]));
+      const handed = deliveries
         .filter((d) => d.lease !== undefined)
-        .map((d) => firstAttempt(d, byId.get(d.endpointId)!, record.body, input.livemode, now)),
-    );
+        .map((d) => firstAttempt(d, byId.get(d.endpointId)!, record.body, input.livemode, now));
+      started = true;
+      reservation.start(handed);
+    }
+  } finally {
+    // Whatever failed before the start (the append, most likely): give the slots back. Deliveries already
+    // stored leased are then sent when their lease ends.
+    if (!started) reservation?.cancel();
   }
   const stored: StoredEvent = { ...record, pendingWebhooks: routed.length };
   deps.onPublished?.(stored, {
