@@ -158,8 +158,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     s?.();
   };
   // A claim is worth making: something may be due that this node could take now. Finished attempts only need
-  // their results written; claiming after each of them would rescan the due rows of the endpoints they left
-  // saturated (the claim skips those endpoints, and SQLite reads past every due row of theirs to do so).
+  // their results written; a claim after each of them would cost more than the attempt.
   let claimNeeded = true;
   // Set while the loop waits to gather results: wakes it early for a claim.
   let claimSignal: (() => void) | null = null;
@@ -322,8 +321,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   /**
    * Claim up to `limit` due deliveries of endpoints below their bound. Most claims refill endpoints running
-   * low; with endpoints excluded they are shallow (SQLite: the oldest due rows only, instead of reading past
-   * every due row of the excluded endpoints, which with a large backlog is most of a claim's cost). At least
+   * low; with endpoints excluded they are shallow (they serve the endpoints among the oldest due deliveries
+   * rather than every endpoint). At least
    * once per idle-poll period a claim is a survey: deep, and skipping every endpoint at least half busy (its
    * own refills serve it), so that due deliveries of other endpoints behind a busy endpoint's backlog, retries
    * coming due and other nodes' publishes are found whatever the traffic.

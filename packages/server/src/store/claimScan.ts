@@ -1,17 +1,14 @@
 /**
- * How many of the oldest eligible deliveries a claim looks at before capping
- * each endpoint at `perEndpointLimit`. A bounded window keeps a claim's cost
- * flat when a large backlog is due (a long outage); the price is that a
- * backlog of a few endpoints larger than the window is drained
- * `perEndpointLimit` at a time before younger deliveries of other endpoints
- * are reached, unless the dispatcher excludes the endpoints it has saturated.
+ * How many of the oldest due deliveries a shallow claim reads to find the
+ * endpoints it serves (each endpoint's deliveries are then read by endpoint).
+ * A bounded window keeps the claim's cost flat when a large backlog is due;
+ * endpoints behind a larger backlog of others are reached by the deep claims
+ * the dispatcher makes now and then.
  */
 export function claimScanSize(limit: number, perEndpointLimit: number, wide: boolean): number {
   // Without a per-endpoint cap to apply, the window is exactly what is taken.
   if (perEndpointLimit >= limit) return limit;
-  // A window twice the claim: wide enough to reach past one endpoint's share, narrow enough that a claim's
-  // cost follows what it takes (SQLite reads ~1 µs per candidate here: a 1,600-row window cost 2 ms per claim,
-  // 400 rows 0.8 ms). Endpoints behind a larger backlog are reached once the dispatcher has saturated that
-  // backlog's endpoint and excludes it. PostgreSQL's window stays at 4× the claim (not re-measured here).
+  // Twice the claim on SQLite (it reads ~1 µs per row here: 400 rows 0.8 ms), four times on PostgreSQL, whose
+  // window is read unlocked: wide enough to reach past one endpoint's share.
   return wide ? limit * 2 : limit * 4;
 }

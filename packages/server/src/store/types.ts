@@ -222,13 +222,12 @@ export interface ClaimOptions {
   /** Endpoints to skip (already at their concurrency bound on this node). */
   excludeEndpointIds: string[];
   /**
-   * A hint that the claim may look only at the oldest due deliveries of all
-   * endpoints (its usual window) and drop the excluded endpoints' ones, rather
-   * than look past every due delivery of the excluded endpoints to fill the
-   * window with others'. Cheaper with a large backlog behind a saturated
-   * endpoint; the dispatcher still makes a full (deep) claim now and then so
-   * that other endpoints' deliveries behind such a backlog are reached. An
-   * engine may ignore it (PostgreSQL does).
+   * A hint that the claim may serve only the endpoints found among the oldest
+   * due deliveries of all (a bounded window) rather than every endpoint.
+   * Cheaper with many endpoints; the dispatcher still makes a full (deep)
+   * claim now and then so that endpoints behind another one's backlog are
+   * reached. Either way a claim reads each endpoint's oldest due deliveries
+   * by endpoint, so its cost never follows the size of a backlog.
    */
   shallow?: boolean;
   /**

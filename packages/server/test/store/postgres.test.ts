@@ -103,6 +103,64 @@ describe('PostgreSQL store', () => {
     expect(await a.claimDue(claimOptions({ owner: 'c' }))).toEqual([]);
   });
 
+  it('a claim reads by endpoint: its cost does not follow a backlog behind an excluded endpoint', async () => {
+    // The trap this guards: with one endpoint holding nearly every row, the planner's statistics favour walking
+    // the oldest-first index and filtering on the endpoint, which reads the whole backlog for any other one.
+    const { schema, stores: list } = stores(1);
+    const store = list[0]!;
+    await store.migrate();
+    await store.initPlatform(PLATFORM, []);
+    for (const id of ['we_big', 'we_small']) await store.createEndpoint(endpoint(id));
+    const backlog = 20_000;
+    const s = pg.escapeIdentifier(schema);
+    await adminPool().query(
+      `INSERT INTO ${s}.events (id, account_id, livemode, type, created_unix, body)
+       SELECT 'evt_' || g, $1, false, 'customer.created', 0, '{}' FROM generate_series(1, $2::int) g`,
+      [PLATFORM.id, backlog],
+    );
+    await adminPool().query(
+      `INSERT INTO ${s}.deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at)
+       SELECT 'dl_' || g, 'evt_' || g, 'we_big', 'pending', 0, $1::bigint + g, $1 FROM generate_series(1, $2::int) g`,
+      [T0, backlog],
+    );
+    await store.appendEvent(event('evt_small'), [delivery('evt_small', 'we_small', T0 + backlog + 1)]);
+    await adminPool().query(`ANALYZE ${s}.deliveries`);
+
+    // The statement the store sends, run under EXPLAIN ANALYZE in the same schema.
+    const { claimDue } = await import('../../src/store/postgres/claimDue.js');
+    let sent: { text: string; values: unknown[] } | undefined;
+    const capture = {
+      query: async (q: { text: string; values: unknown[] }) => {
+        sent = q;
+        return { rows: [] };
+      },
+    } as unknown as Parameters<typeof claimDue>[0];
+    const now = T0 + backlog + 10;
+    const client = await adminPool().connect();
+    try {
+      await client.query(`SET search_path TO ${s}`);
+      for (const shallow of [false, true]) {
+        await claimDue(capture, claimOptions({ now, excludeEndpointIds: ['we_big'], shallow }));
+        const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sent!.text}`, sent!.values);
+        let read = 0;
+        const walk = (node: Record<string, unknown>) => {
+          if (node['Relation Name'] === 'deliveries')
+            read += Number(node['Actual Rows'] ?? 0) + Number(node['Rows Removed by Filter'] ?? 0);
+          for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+        };
+        walk((rows[0]['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+        // A few rows: the window's (shallow) and the one delivery of we_small, not the 20,000 of we_big.
+        expect(read, shallow ? 'shallow' : 'deep').toBeLessThan(1_000);
+      }
+    } finally {
+      client.release();
+    }
+    // The deep claim run under EXPLAIN ANALYZE took we_small's delivery; once its lease is over, a claim finds it.
+    const later = now + 24 * 60 * 60 * 1000;
+    const claimed = await store.claimDue(claimOptions({ now: later, excludeEndpointIds: ['we_big'] }));
+    expect(claimed.map((c) => c.eventId)).toEqual(['evt_small']);
+  });
+
   it('openStore honours ?schema= and strips it from the connection string', async () => {
     const schema = newSchema();
     const url = new URL(URL_);

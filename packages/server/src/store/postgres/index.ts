@@ -94,12 +94,22 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 class PostgresStore implements Store {
   readonly engine = 'postgres';
   private readonly pool: pg.Pool;
+  /**
+   * Claims and attempt results: their commits do not wait for the WAL flush
+   * (synchronous_commit off). A database crash can lose the last few of
+   * them, which only repeats a delivery (at-least-once), never loses an
+   * event; the next synchronous commit (every publish) flushes them too.
+   * Publishes and API writes stay on `pool`, fully synchronous.
+   */
+  private readonly relaxed: pg.Pool;
   private readonly schema: string;
   private readonly appender: EventAppender;
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'public';
     this.pool = createPool(options.connectionString, this.schema, options.poolSize);
+    // One dispatcher loop and a few listen sessions claim and record: a few connections serve them.
+    this.relaxed = createPool(options.connectionString, this.schema, 4, { synchronous_commit: 'off' });
     this.appender = new EventAppender(this.pool);
   }
 
@@ -169,7 +179,7 @@ class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.pool.ended) return;
     await this.appender.drain();
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.relaxed.end()]);
   }
 
   // Platform and keys
@@ -455,12 +465,12 @@ class PostgresStore implements Store {
   }
 
   async claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]> {
-    return claimDue(this.pool, options);
+    return claimDue(this.relaxed, options);
   }
 
   async wakeDeliveries(endpointIds: string[], now: number): Promise<number> {
     if (endpointIds.length === 0) return 0;
-    // Enters by deliveries_endpoint_pending. A row being claimed right now is
+    // Enters by deliveries_endpoint_due. A row being claimed right now is
     // re-checked once the claim commits: leased by then, it is left alone (its
     // next_attempt_at is the lease end, when it comes back anyway).
     return this.run(
@@ -472,7 +482,7 @@ class PostgresStore implements Store {
   }
 
   async recordAttempts(results: AttemptResult[]): Promise<void> {
-    await recordAttempts(this.pool, results);
+    await recordAttempts(this.relaxed, results);
   }
 
   async nextDueAt(): Promise<number | null> {

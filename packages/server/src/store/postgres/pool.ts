@@ -17,9 +17,16 @@ const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
  * is in force before the first query, with no extra round trip. Options the
  * URL already carries are kept.
  */
-export function connectionConfig(connectionString: string, schema: string): pg.PoolConfig {
+export function connectionConfig(
+  connectionString: string,
+  schema: string,
+  settings: Readonly<Record<string, string>> = {},
+): pg.PoolConfig {
   // In `options`, backslash and whitespace are special; the identifier is quoted for the server.
-  const searchPath = `-c search_path=${pg.escapeIdentifier(schema).replace(/[\\\s]/g, (c) => `\\${c}`)}`;
+  const searchPath = [
+    `-c search_path=${pg.escapeIdentifier(schema).replace(/[\\\s]/g, (c) => `\\${c}`)}`,
+    ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
+  ].join(' ');
   let url: URL | null = null;
   try {
     url = new URL(connectionString);
@@ -34,10 +41,18 @@ export function connectionConfig(connectionString: string, schema: string): pg.P
   return { connectionString, options: searchPath };
 }
 
-/** A pool whose every connection works in `schema`. */
-export function createPool(connectionString: string, schema: string, poolSize: number | undefined): pg.Pool {
+/**
+ * A pool whose every connection works in `schema`, with `settings` (plain
+ * names and values, e.g. `{ synchronous_commit: 'off' }`) in force from the start.
+ */
+export function createPool(
+  connectionString: string,
+  schema: string,
+  poolSize: number | undefined,
+  settings: Readonly<Record<string, string>> = {},
+): pg.Pool {
   const pool = new pg.Pool({
-    ...connectionConfig(connectionString, schema),
+    ...connectionConfig(connectionString, schema, settings),
     max: poolSize ?? 10,
     types: { getTypeParser },
   });

@@ -452,7 +452,7 @@ class SqliteStore implements Store {
 
   async wakeDeliveries(endpointIds: string[], now: number): Promise<number> {
     if (endpointIds.length === 0) return 0;
-    // Enters by deliveries_endpoint_pending. A live lease is left alone: its
+    // Enters by deliveries_endpoint_due. A live lease is left alone: its
     // next_attempt_at is the lease end, when the delivery comes back anyway.
     return this.run(
       `UPDATE deliveries SET next_attempt_at = @now
