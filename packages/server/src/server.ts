@@ -28,7 +28,7 @@ import { createSender } from './delivery/send.js';
 import { newId, randomToken } from './ids.js';
 import { createListenHub, type ListenHub } from './sessions/listenHub.js';
 import { openStore } from './store/open.js';
-import type { ApiKeyRecord, PlatformRecord, Store } from './store/types.js';
+import type { ApiKeyRecord, MaintenanceReport, PlatformRecord, Store } from './store/types.js';
 
 export const DEFAULT_PORT = 12111;
 
@@ -54,6 +54,8 @@ export interface SwitchboardConfig {
   deliver?: boolean;
   /** Events (with their deliveries and attempts) older than this are removed; default 30 days. */
   retentionDays?: number;
+  /** How often store upkeep runs (default 10 s): see `Store.maintain`. */
+  maintenanceIntervalMs?: number;
   platformName?: string;
   clock?: Clock;
   random?: () => number;
@@ -70,6 +72,8 @@ export interface Switchboard {
   readonly generatedKeys: { test?: string; live?: string };
   /** Remove what is past retention now (the server also does it every hour). */
   prune(): Promise<{ events: number; idempotency: number }>;
+  /** Store upkeep now (the server also does it every `maintenanceIntervalMs`): see `Store.maintain`. */
+  maintain(): Promise<MaintenanceReport>;
   /** Listen on 127.0.0.1 (or `host`); port 0 picks a free one. */
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
@@ -178,6 +182,12 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     prune().catch((error: unknown) => log.error('prune failed', { error: String(error) }));
   }, 3600_000);
   pruneTimer.unref();
+  // Often enough that a queue table churning thousands of rows a second is vacuumed before claims slow down.
+  const maintain = () => store.maintain();
+  const maintainTimer = setInterval(() => {
+    maintain().catch((error: unknown) => log.error('maintenance failed', { error: String(error) }));
+  }, config.maintenanceIntervalMs ?? 10_000);
+  maintainTimer.unref();
 
   let server: ServerType | null = null;
   let closed = false;
@@ -189,6 +199,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     listenHub: hub,
     generatedKeys,
     prune,
+    maintain,
     async listen(port = DEFAULT_PORT, host = '127.0.0.1') {
       server = createAdaptorServer({ fetch: app.fetch });
       const s = server;
@@ -205,6 +216,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
       if (closed) return;
       closed = true;
       clearInterval(pruneTimer);
+      clearInterval(maintainTimer);
       const s = server;
       if (s) {
         await new Promise<void>((resolve) => {

@@ -387,4 +387,21 @@ export interface Store {
 
   /** Remove events (with deliveries and attempts) created before `eventsBefore`, and idempotency records before `idempotencyBefore`. */
   prune(eventsBefore: number, idempotencyBefore: number): Promise<{ events: number; idempotency: number }>;
+
+  /**
+   * Keep the delivery queue cheap to read; the server calls it every few
+   * seconds. Every claim and result rewrites delivery rows; PostgreSQL keeps
+   * the old versions until a vacuum, and claims wade through them (a drain of
+   * 100,000 deliveries ran at 712/s unvacuumed, 3,134/s vacuumed every 10 s).
+   * PostgreSQL vacuums `deliveries` here when autovacuum is off and enough
+   * rows have changed since the last look; SQLite has nothing to do.
+   */
+  maintain(): Promise<MaintenanceReport>;
+}
+
+export interface MaintenanceReport {
+  /** Whether the deliveries table was vacuumed by this call. */
+  vacuumed: boolean;
+  /** Delivery rows rewritten since the previous call that looked. */
+  churned: number;
 }

@@ -1389,5 +1389,22 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.prune(T0 + 1, T0)).toEqual({ events: 0, idempotency: 0 });
       });
     });
+
+    describe('maintain', () => {
+      it('can run at any time, between claims and results, and changes nothing the contract shows', async () => {
+        await store.initPlatform(PLATFORM, []);
+        await store.createEndpoint(endpoint('we_1'));
+        for (let i = 0; i < 30; i++)
+          await store.appendEvent(event(`evt_${i}`), [delivery(`evt_${i}`, 'we_1')]);
+        const first = await store.claimDue(claimOptions({ limit: 10 }));
+        const report = await store.maintain();
+        expect(typeof report.vacuumed).toBe('boolean');
+        await store.recordAttempts(first.map((c) => result(c.eventId, 'we_1', { kind: 'delivered' })));
+        await store.maintain();
+        const rest = await store.claimDue(claimOptions({ owner: 'node-b' }));
+        expect(rest).toHaveLength(20);
+        expect((await store.getEvent('evt_0'))?.pendingWebhooks).toBe(0);
+      });
+    });
   });
 }

@@ -9,6 +9,7 @@ import {
   endpoint,
   event,
   PLATFORM,
+  result,
   T0,
 } from './conformance.js';
 
@@ -159,6 +160,37 @@ describe('PostgreSQL store', () => {
     const later = now + 24 * 60 * 60 * 1000;
     const claimed = await store.claimDue(claimOptions({ now: later, excludeEndpointIds: ['we_big'] }));
     expect(claimed.map((c) => c.eventId)).toEqual(['evt_small']);
+  });
+
+  it('maintain() vacuums the deliveries table after enough churn when autovacuum is off', async () => {
+    const schema = newSchema();
+    const store = createPostgresStore({ connectionString: URL_, schema, poolSize: 2, vacuumAfterRows: 20 });
+    onTestFinished(async ({ task }) => {
+      await store.close();
+      await dropSchema(schema, task.result?.state === 'fail');
+    });
+    await store.migrate();
+    await store.initPlatform(PLATFORM, []);
+    await store.createEndpoint(endpoint('we_1'));
+    for (let i = 0; i < 15; i++) await store.appendEvent(event(`evt_${i}`), [delivery(`evt_${i}`, 'we_1')]);
+    const claimed = await store.claimDue(claimOptions());
+    expect(claimed).toHaveLength(15);
+    // 15 rows rewritten: below the threshold.
+    expect(await store.maintain()).toEqual({ vacuumed: false, churned: 0 });
+    await store.recordAttempts(claimed.map((c) => result(c.eventId, 'we_1', { kind: 'delivered' })));
+    const { rows } = await adminPool().query("SELECT current_setting('autovacuum') = 'on' AS on");
+    const autovacuum = rows[0].on as boolean;
+    // 30 rewritten: the store vacuums only when the server would not.
+    expect(await store.maintain()).toEqual({ vacuumed: !autovacuum, churned: 30 });
+    expect(await store.maintain()).toEqual({ vacuumed: false, churned: 0 });
+    if (!autovacuum) {
+      const stats = `SELECT vacuum_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'deliveries'`;
+      await expect
+        .poll(async () => Number((await adminPool().query(stats, [schema])).rows[0]?.vacuum_count ?? 0), {
+          timeout: 5000,
+        })
+        .toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('openStore honours ?schema= and strips it from the connection string', async () => {

@@ -37,6 +37,7 @@ import type {
   EventRecord,
   IdempotencyRecord,
   JsonObject,
+  MaintenanceReport,
   NewDelivery,
   Page,
   PageQuery,
@@ -56,6 +57,11 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /**
+   * With the server's autovacuum off, `maintain()` vacuums the deliveries
+   * table once this many delivery rows were rewritten (default 10,000; 0: never).
+   */
+  vacuumAfterRows?: number;
 }
 
 const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
@@ -104,6 +110,9 @@ class PostgresStore implements Store {
   private readonly relaxed: pg.Pool;
   private readonly schema: string;
   private readonly appender: EventAppender;
+  private readonly vacuumAfterRows: number;
+  /** Delivery rows rewritten by claims and results since `maintain()` last looked. */
+  private churned = 0;
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'public';
@@ -111,6 +120,7 @@ class PostgresStore implements Store {
     // One dispatcher loop and a few listen sessions claim and record: a few connections serve them.
     this.relaxed = createPool(options.connectionString, this.schema, 4, { synchronous_commit: 'off' });
     this.appender = new EventAppender(this.pool);
+    this.vacuumAfterRows = options.vacuumAfterRows ?? 10_000;
   }
 
   private async rows<R extends pg.QueryResultRow>(
@@ -465,7 +475,9 @@ class PostgresStore implements Store {
   }
 
   async claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]> {
-    return claimDue(this.relaxed, options);
+    const claimed = await claimDue(this.relaxed, options);
+    this.churned += claimed.length;
+    return claimed;
   }
 
   async wakeDeliveries(endpointIds: string[], now: number): Promise<number> {
@@ -483,6 +495,7 @@ class PostgresStore implements Store {
 
   async recordAttempts(results: AttemptResult[]): Promise<void> {
     await recordAttempts(this.relaxed, results);
+    this.churned += results.length;
   }
 
   async nextDueAt(): Promise<number | null> {
@@ -548,5 +561,20 @@ class PostgresStore implements Store {
       );
       return { events, idempotency };
     });
+  }
+
+  async maintain(): Promise<MaintenanceReport> {
+    const churned = this.churned;
+    if (this.vacuumAfterRows <= 0 || churned < this.vacuumAfterRows || this.pool.ended)
+      return { vacuumed: false, churned: 0 };
+    this.churned = 0;
+    const { rows } = await this.pool.query<{ on: boolean }>(
+      "SELECT current_setting('autovacuum') = 'on' AS on",
+    );
+    // With autovacuum on, the table's own thresholds (migration 004) have it vacuumed often enough.
+    if (rows[0]?.on === true) return { vacuumed: false, churned };
+    // SKIP_LOCKED: another node vacuuming it already is enough.
+    await this.relaxed.query('VACUUM (SKIP_LOCKED) deliveries');
+    return { vacuumed: true, churned };
   }
 }
