@@ -746,6 +746,28 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         ]);
       });
 
+      it('a claim interleaves endpoints oldest first, among many endpoints with little or no work', async () => {
+        const ids = Array.from({ length: 40 }, (_, i) => `we_${String(i).padStart(2, '0')}`);
+        for (const id of ids) await store.createEndpoint(endpoint(id));
+        // Work at three of them: one due later only, two due now with interleaved times.
+        await store.appendEvent(event('evt_later'), [delivery('evt_later', 'we_05', T0 + MIN)]);
+        for (let i = 0; i < 3; i++) {
+          await store.appendEvent(event(`evt_x${i}`), [delivery(`evt_x${i}`, 'we_31', T0 - 10 + 2 * i)]);
+          await store.appendEvent(event(`evt_y${i}`), [delivery(`evt_y${i}`, 'we_17', T0 - 9 + 2 * i)]);
+        }
+        for (const shallow of [false, true]) {
+          const claimed = await store.claimDue(
+            claimOptions({ owner: `node-${shallow}`, limit: 4, shallow, leaseMs: 10 * MIN }),
+          );
+          const expected = shallow ? ['evt_x2', 'evt_y2'] : ['evt_x0', 'evt_y0', 'evt_x1', 'evt_y1'];
+          expect(claimed.map((c) => c.eventId)).toEqual(expected);
+        }
+        expect(await store.claimDue(claimOptions({ owner: 'node-c' }))).toEqual([]);
+        expect(
+          (await store.claimDue(claimOptions({ owner: 'node-d', now: T0 + MIN }))).map((c) => c.eventId),
+        ).toEqual(['evt_later']);
+      });
+
       it('respects limit, per-endpoint limit and excluded endpoints', async () => {
         await seed(['we_1', 'we_2', 'we_3'], []);
         for (let i = 0; i < 5; i++) {

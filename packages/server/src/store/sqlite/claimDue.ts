@@ -18,8 +18,9 @@ import type { SqliteConn } from './db.js';
  * - shallow: the endpoints among the oldest due deliveries of all (a bounded
  *   window read from deliveries_due, listen = 0 being its partial-index
  *   condition); a refill's usual look;
- * - otherwise (deep): every endpoint of the claimed kind, so that due work
- *   behind another endpoint's backlog is always found.
+ * - otherwise (deep): every endpoint with pending deliveries, so that due
+ *   work behind another endpoint's backlog is always found (the other kind's
+ *   endpoints among them give nothing: `listen` is checked per delivery).
  * Excluded endpoints are dropped from any of these.
  */
 const DUE_OF_ENDPOINT = [0, 1].map(
@@ -44,10 +45,17 @@ SELECT DISTINCT endpoint_id AS id FROM (
   LIMIT @scan
 )`;
 
-const ENDPOINTS_OF_KIND = [
-  'SELECT id FROM webhook_endpoints WHERE listen_key IS NULL',
-  'SELECT id FROM webhook_endpoints WHERE listen_key IS NOT NULL',
-];
+// The endpoints with pending deliveries, one index seek each (a skip scan of deliveries_endpoint_due): a deep
+// claim's cost follows the endpoints that have work, not every endpoint there is.
+const PENDING_ENDPOINTS = `
+WITH RECURSIVE pending(id) AS (
+  SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_endpoint_due WHERE status = 'pending')
+  UNION ALL
+  SELECT (SELECT MIN(endpoint_id) FROM deliveries INDEXED BY deliveries_endpoint_due
+          WHERE status = 'pending' AND endpoint_id > pending.id)
+  FROM pending WHERE pending.id IS NOT NULL
+)
+SELECT id FROM pending WHERE id IS NOT NULL`;
 
 // next_attempt_at follows the lease: if the claimer never reports, the
 // delivery is due again when the lease runs out, and nextDueAt says so.
@@ -73,8 +81,7 @@ export function claimDue(conn: SqliteConn, o: ClaimOptions): ClaimedDelivery[] {
           scan: claimScanSize(o.limit, o.perEndpointLimit, true),
         }) as { id: string }[]
       ).map((r) => r.id);
-    else
-      endpoints = (conn.stmt(ENDPOINTS_OF_KIND[listen ? 1 : 0]!).all() as { id: string }[]).map((r) => r.id);
+    else endpoints = (conn.stmt(PENDING_ENDPOINTS).all() as { id: string }[]).map((r) => r.id);
     const excluded = new Set(o.excludeEndpointIds);
     const perEndpoint = Math.min(o.perEndpointLimit, o.limit);
     const due = conn.stmt(DUE_OF_ENDPOINT[listen ? 1 : 0]!);
