@@ -52,6 +52,37 @@ describe('isolation', () => {
     // Every healthy delivery went through while the hanging endpoint held only its two slots.
     expect(hanging.requests.length).toBeLessThanOrEqual(2);
   });
+
+  it('an endpoint gets all its per-endpoint slots at once: no attempt waits for a connection with its clock running', async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    // More slots than any fixed connection pool per origin would give (an attempt's timeout starts before the
+    // send: one queued behind busy connections would spend its time waiting and be logged as a timeout).
+    const slots = 24;
+    h = await startHarness('sqlite', {
+      deliver: true,
+      clock: Date.now,
+      deliveryTimeoutMs: 10_000,
+      perEndpointConcurrency: slots,
+      idlePollMs: 50,
+    });
+    const hanging = await startReceiver(() => {
+      /* never answers */
+    });
+    receivers.push(hanging);
+    expect(
+      (await h.api('POST', '/v1/webhook_endpoints', { url: `${hanging.url}/hook`, enabled_events: ['*'] }))
+        .status,
+    ).toBe(200);
+    for (let i = 0; i < slots + 10; i++) {
+      expect(
+        (await h.api('POST', '/v1/events', { type: 'customer.created', data: { object: { n: i } } })).status,
+      ).toBe(200);
+    }
+    await hanging.waitFor(slots, 4000);
+    expect(hanging.requests.length).toBe(slots);
+  });
 });
 
 describe('two nodes on one PostgreSQL database', () => {

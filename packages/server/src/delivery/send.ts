@@ -44,7 +44,12 @@ export interface SenderOptions {
   allowPrivateTargets: boolean;
   /** How much of a response body is kept for the attempt log; default 4096. */
   maxResponseBytes?: number;
-  /** Open connections per endpoint origin; default 16. */
+  /**
+   * Open connections per endpoint origin; default: as many as there are
+   * requests in flight to it. The dispatcher bounds those (per endpoint and
+   * per node); a smaller pool would queue attempts whose timeout is already
+   * running, and log a slow endpoint's queued attempts as timeouts.
+   */
   connectionsPerOrigin?: number;
   /** Name resolution; default `dns.lookup` (the system resolver, `/etc/hosts` included). */
   resolveHost?: ResolveHost;
@@ -204,7 +209,7 @@ export function createSender(options: SenderOptions): Sender {
     let pool = pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, {
-        connections: options.connectionsPerOrigin ?? 16,
+        connections: options.connectionsPerOrigin ?? null,
         connect: { lookup, timeout: timeoutMs },
         // Backstops only: the attempt's own timer below bounds the whole exchange.
         headersTimeout: timeoutMs,
