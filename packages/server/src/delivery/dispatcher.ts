@@ -322,10 +322,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /**
    * Claim up to `limit` due deliveries of endpoints below their bound. Most claims refill endpoints running
    * low; with endpoints excluded they are shallow (they serve the endpoints among the oldest due deliveries
-   * rather than every endpoint). At least
-   * once per idle-poll period a claim is a survey: deep, and skipping every endpoint at least half busy (its
-   * own refills serve it), so that due deliveries of other endpoints behind a busy endpoint's backlog, retries
-   * coming due and other nodes' publishes are found whatever the traffic.
+   * rather than every endpoint with pending ones). At least once per idle-poll period a claim is a survey:
+   * deep, and skipping every endpoint at least half busy (its own refills serve it), so that due deliveries
+   * of other endpoints behind a busy endpoint's backlog, retries coming due and other nodes' publishes are
+   * found whatever the traffic.
    */
   async function claim(limit: number, survey = false): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];

@@ -223,8 +223,8 @@ export interface ClaimOptions {
   excludeEndpointIds: string[];
   /**
    * A hint that the claim may serve only the endpoints found among the oldest
-   * due deliveries of all (a bounded window) rather than every endpoint.
-   * Cheaper with many endpoints; the dispatcher still makes a full (deep)
+   * due deliveries of all (a bounded window) rather than every endpoint
+   * with pending deliveries. Cheaper with many endpoints; the dispatcher still makes a full (deep)
    * claim now and then so that endpoints behind another one's backlog are
    * reached. Either way a claim reads each endpoint's oldest due deliveries
    * by endpoint, so its cost never follows the size of a backlog.

@@ -12,10 +12,10 @@ const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
   oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser;
 
 /**
- * Connection settings that put every connection of the pool in `schema`: the
- * search_path goes in the startup packet (`options=-c search_path=…`), so it
- * is in force before the first query, with no extra round trip. Options the
- * URL already carries are kept.
+ * Connection settings that put every connection of the pool in `schema`, with
+ * `settings` beside it: they go in the startup packet (`options=-c
+ * search_path=… -c name=value`), so they are in force before the first query,
+ * with no extra round trip. Options the URL already carries are kept.
  */
 export function connectionConfig(
   connectionString: string,
@@ -23,7 +23,7 @@ export function connectionConfig(
   settings: Readonly<Record<string, string>> = {},
 ): pg.PoolConfig {
   // In `options`, backslash and whitespace are special; the identifier is quoted for the server.
-  const searchPath = [
+  const startupOptions = [
     `-c search_path=${pg.escapeIdentifier(schema).replace(/[\\\s]/g, (c) => `\\${c}`)}`,
     ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
   ].join(' ');
@@ -35,10 +35,10 @@ export function connectionConfig(
   }
   // Options in the URL would override the config's: merge them there.
   if (url?.searchParams.has('options')) {
-    url.searchParams.set('options', `${url.searchParams.get('options')} ${searchPath}`);
+    url.searchParams.set('options', `${url.searchParams.get('options')} ${startupOptions}`);
     return { connectionString: url.toString() };
   }
-  return { connectionString, options: searchPath };
+  return { connectionString, options: startupOptions };
 }
 
 /**
