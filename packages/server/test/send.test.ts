@@ -147,8 +147,8 @@ describe('createSender against a real server', () => {
   it('a server that never answers times out', async () => {
     const result = await sendOnce(`${base}/hang`, { timeoutMs: 300 });
     expect(result).toMatchObject({ statusCode: null, responseBody: null, errorCode: 'timeout' });
+    // Had the timeout not ended the attempt, the test would hang instead (a lower bound cannot fail on a busy machine).
     expect(result.durationMs).toBeGreaterThanOrEqual(250);
-    expect(result.durationMs).toBeLessThan(2000);
   });
 
   it('a 10 MB body is cut at maxResponseBytes without reading it all', async () => {
@@ -173,13 +173,12 @@ describe('createSender against a real server', () => {
     expect(result).toMatchObject({ statusCode: 200, errorCode: null });
     expect(result.responseBody).toMatch(/^x+$/);
     expect(result.durationMs).toBeGreaterThanOrEqual(250);
-    expect(result.durationMs).toBeLessThan(2000);
   });
 
   it('a trickle stops at the size cap without waiting for the timeout', async () => {
-    const result = await sendOnce(`${base}/trickle`, { timeoutMs: 10_000, maxResponseBytes: 3 });
+    // A timeout longer than the test's own: only the cap can end this attempt in time.
+    const result = await sendOnce(`${base}/trickle`, { timeoutMs: 600_000, maxResponseBytes: 3 });
     expect(result).toMatchObject({ statusCode: 200, responseBody: 'xxx', errorCode: null });
-    expect(result.durationMs).toBeLessThan(2000);
   });
 
   it('connection refused', async () => {
