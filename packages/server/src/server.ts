@@ -26,9 +26,11 @@ import { createDispatcher, type Dispatcher } from './delivery/dispatcher.js';
 import { DEFAULT_LIVE_SCHEDULE_MS, DEFAULT_TEST_SCHEDULE_MS } from './delivery/retrySchedule.js';
 import { createSender } from './delivery/send.js';
 import { newId, randomToken } from './ids.js';
+import { DEFAULT_API_VERSION } from './objects/event.js';
 import { createListenHub, type ListenHub } from './sessions/listenHub.js';
 import { openStore } from './store/open.js';
 import type { ApiKeyRecord, MaintenanceReport, PlatformRecord, Store } from './store/types.js';
+import { isStripeApiVersion } from './stripe/apiVersions.js';
 
 export const DEFAULT_PORT = 12111;
 
@@ -57,6 +59,11 @@ export interface SwitchboardConfig {
   /** How often store upkeep runs (default 10 s): see `Store.maintain`. */
   maintenanceIntervalMs?: number;
   platformName?: string;
+  /**
+   * The accounts' default API version: what events carry unless an endpoint
+   * was created with its own `api_version`. One of Stripe's published versions.
+   */
+  defaultApiVersion?: string;
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
@@ -99,6 +106,11 @@ function checkKey(key: string | undefined, livemode: boolean): void {
 export async function createSwitchboard(config: SwitchboardConfig = {}): Promise<Switchboard> {
   checkKey(config.testKey, false);
   checkKey(config.liveKey, true);
+  if (config.defaultApiVersion !== undefined && !isStripeApiVersion(config.defaultApiVersion)) {
+    throw new Error(
+      `Unknown API version '${config.defaultApiVersion}': use one Stripe has published, such as ${DEFAULT_API_VERSION}.`,
+    );
+  }
   const clock = config.clock ?? systemClock;
   const log = config.logger ?? silentLogger;
   const store = config.store ?? openStore(config.databaseUrl ?? 'sqlite:switchboard.db');
@@ -161,6 +173,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     platform,
     dispatcher,
     allowPrivateTargets: config.allowPrivateTargets ?? false,
+    defaultApiVersion: config.defaultApiVersion ?? DEFAULT_API_VERSION,
     log,
     delivery,
     wake: (waiting) => {

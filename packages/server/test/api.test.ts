@@ -381,7 +381,7 @@ describe('events', () => {
     await call('/v1/events', { json: { type: 'account.external_account.updated', data: { object: {} } } });
     await call('/v1/events', {
       json: { type: 'payout.failed', data: { object: {} } },
-      headers: { 'stripe-version': '2025-01-01' },
+      headers: { 'stripe-version': '2025-01-27.acacia' },
     });
 
     const types = async (q: string) =>
@@ -409,7 +409,8 @@ describe('events', () => {
     const back = (await call(`/v1/events?limit=1&ending_before=${page2.data[0].id}`)).body;
     expect(back.data.map((e: { type: string }) => e.type)).toEqual(['account.external_account.updated']);
     const pv = (await call('/v1/events?type=payout.failed')).body.data[0];
-    expect(pv.api_version).toBe('2025-01-01');
+    // Events carry the account's default version, whatever version the request that caused them named.
+    expect(pv.api_version).toBe('2026-10-28.endive');
     const au = (await call('/v1/events?type=account.updated')).body.data[0];
     expect(au.data.previous_attributes).toEqual({ email: null });
     // Test events are invisible to the live key.

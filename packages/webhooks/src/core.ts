@@ -330,6 +330,24 @@ export function secretRepairs(secrets: readonly string[]): SecretRepair[] {
   return repairs;
 }
 
+/**
+ * The payload as Stripe formats webhook bodies (two-space indent), when it is
+ * JSON formatted some other way: what a re-serialised body (`JSON.stringify(req.body)`)
+ * was before. Tried only after a mismatch, so the error can say so.
+ */
+export function stripeFormattedPayload(payload: WebhookPayload): string | null {
+  const text = typeof payload === 'string' ? payload : new TextDecoder().decode(payload);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const formatted = JSON.stringify(value, null, 2);
+  return formatted === text ? null : formatted;
+}
+
 function whitespaceKind(secret: string): string {
   if (/\r?\n$/.test(secret)) return 'a trailing newline (typical of a value read from a .env file or a file)';
   if (/\s$/.test(secret)) return 'trailing whitespace';
@@ -343,6 +361,7 @@ function whitespaceKind(secret: string): string {
 export function mismatchError(
   ctx: VerificationContext,
   confirmed: readonly SecretRepair[],
+  reserialized = false,
 ): WebhookSignatureError {
   const name = (index: number) => (ctx.secrets.length === 1 ? 'The secret' : `secret[${index}]`);
   const hints: string[] = [];
@@ -356,7 +375,13 @@ export function mismatchError(
             'The HMAC key is the whole secret string, prefix included.',
     );
   }
-  if (confirmed.length === 0) {
+  if (reserialized) {
+    hints.push(
+      'The payload was parsed and serialised again: the same JSON formatted as the sender formats it ' +
+        '(two-space indent) matches the signature. Verify the raw request body exactly as received, ' +
+        'not JSON.stringify(req.body); a JSON body parser (e.g. express.json()) must not run before the webhook route.',
+    );
+  } else if (confirmed.length === 0) {
     hints.push(
       'Verify the raw request body exactly as received: a JSON body parser (e.g. express.json()) running before ' +
         'the webhook route, or a proxy re-encoding the body, changes the bytes.',

@@ -7,6 +7,7 @@ import {
   prepareVerification,
   type SignatureHeaderInput,
   secretRepairs,
+  stripeFormattedPayload,
   type VerificationContext,
   type VerifiedSignature,
   type VerifyOptions,
@@ -22,14 +23,18 @@ function verified(
   options: unknown,
 ): { ctx: VerificationContext; result: VerifiedSignature } {
   const ctx = prepareVerification(payload, header, secret, options);
-  const matches = (key: string) =>
-    matchesAnyCandidate(ctx.candidates, signatureDigest(ctx.payload, key, ctx.timestamp), timingSafeEqual);
+  const matchesPayload = (body: WebhookPayload, key: string) =>
+    matchesAnyCandidate(ctx.candidates, signatureDigest(body, key, ctx.timestamp), timingSafeEqual);
+  const matches = (key: string) => matchesPayload(ctx.payload, key);
   const index = ctx.secrets.findIndex(matches);
-  if (index < 0)
+  if (index < 0) {
+    const original = stripeFormattedPayload(ctx.payload);
     throw mismatchError(
       ctx,
       secretRepairs(ctx.secrets).filter((repair) => matches(repair.secret)),
+      original !== null && ctx.secrets.some((key) => matchesPayload(original, key)),
     );
+  }
   return { ctx, result: checkTimestamp(ctx, index) };
 }
 

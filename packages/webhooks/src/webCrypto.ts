@@ -17,6 +17,7 @@ import {
   type SignatureHeaderInput,
   secretRepairs,
   signedMessage,
+  stripeFormattedPayload,
   type TestHeaderOptions,
   toHex,
   utf8,
@@ -105,16 +106,23 @@ async function verified(
 ): Promise<{ ctx: VerificationContext; result: VerifiedSignature }> {
   const ctx = prepareVerification(payload, header, secret, options);
   const message = signedMessage(ctx.payload, ctx.timestamp);
-  const matches = async (key: string) =>
-    matchesAnyCandidate(ctx.candidates, await hmacSha256(key, message), constantTimeEqual);
+  const matchesMessage = async (signed: Uint8Array, key: string) =>
+    matchesAnyCandidate(ctx.candidates, await hmacSha256(key, signed), constantTimeEqual);
+  const matches = (key: string) => matchesMessage(message, key);
   for (const [index, key] of ctx.secrets.entries()) {
     if (await matches(key)) return { ctx, result: checkTimestamp(ctx, index) };
   }
   const repairs = secretRepairs(ctx.secrets);
   const confirmed = await Promise.all(repairs.map((repair) => matches(repair.secret)));
+  const original = stripeFormattedPayload(ctx.payload);
+  const originalMessage = original === null ? null : signedMessage(original, ctx.timestamp);
+  const reserialized =
+    originalMessage !== null &&
+    (await Promise.all(ctx.secrets.map((key) => matchesMessage(originalMessage, key)))).some(Boolean);
   throw mismatchError(
     ctx,
     repairs.filter((_, i) => confirmed[i]),
+    reserialized,
   );
 }
 

@@ -12,6 +12,8 @@ export interface Runtime {
   platform: PlatformRecord;
   dispatcher: Dispatcher;
   allowPrivateTargets: boolean;
+  /** What events carry unless an endpoint has its own `api_version`. */
+  defaultApiVersion: string;
   log: Logger;
   delivery: DeliverySettings;
   /**
@@ -49,7 +51,7 @@ export interface Caller {
   accountId: string;
   /** Set when acting as a connected account. */
   connectedAccount: AccountRecord | null;
-  /** `Stripe-Version`, when sent. */
+  /** `Stripe-Version`, when sent: one of Stripe's published versions (checked). */
   stripeVersion: string | null;
 }
 

@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
 import { randomToken } from '../ids.js';
 import type { ApiKeyRecord } from '../store/types.js';
+import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../stripe/apiVersions.js';
+import { closestName } from '../stripe/suggest.js';
 import type { ApiEnv, Caller, Runtime } from './context.js';
 import { ApiError, invalid, invalidApiKey } from './errors.js';
 import { parseFormParams } from './formBody.js';
@@ -215,6 +217,15 @@ export async function resolveCaller(
     record.platformId !== rt.platform.id
   ) {
     throw invalidApiKey(key);
+  }
+  const version = headers.stripeVersion;
+  if (version !== undefined && !isStripeApiVersion(version)) {
+    const near = closestName(version, STRIPE_API_VERSIONS);
+    throw invalid(
+      `Invalid Stripe API version: '${version}' (the Stripe-Version header).${near ? ` Did you mean '${near}'?` : ` Use a published version such as '${LATEST_API_VERSION}'.`}`,
+      'api_version_invalid',
+      'Stripe-Version',
+    );
   }
   const acting = headers.stripeAccount;
   let connectedAccount = null;

@@ -6,6 +6,7 @@
 import { buildSignatureHeader } from '@switchboard/webhooks';
 import { toUnixSeconds } from '../clock.js';
 import { newId, randomBytesPooled } from '../ids.js';
+import { withApiVersion } from '../objects/event.js';
 import type { AttemptRecord } from '../store/types.js';
 import { classifyOutcome } from './outcome.js';
 import type { Sender } from './send.js';
@@ -24,7 +25,10 @@ export interface AttemptTarget {
   endpointId: string;
   url: string;
   secrets: string[];
+  /** The event as stored. */
   body: string;
+  /** The endpoint's `api_version`, stamped on the body it is sent; null keeps the event's. */
+  apiVersion: string | null;
   livemode: boolean;
 }
 
@@ -60,16 +64,12 @@ export async function attemptDelivery(
   manual: boolean,
 ): Promise<AttemptReport> {
   const attemptedAt = clock();
+  const body = withApiVersion(target.body, target.apiVersion);
   const headers = {
     ...DELIVERY_HEADERS,
-    'stripe-signature': signatureFor(
-      target.body,
-      target.secrets,
-      toUnixSeconds(attemptedAt),
-      target.livemode,
-    ),
+    'stripe-signature': signatureFor(body, target.secrets, toUnixSeconds(attemptedAt), target.livemode),
   };
-  const result = await sender.send(target.url, headers, target.body);
+  const result = await sender.send(target.url, headers, body);
   const verdict = classifyOutcome({
     statusCode: result.statusCode,
     errorCode: result.errorCode,

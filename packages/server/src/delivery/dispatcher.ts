@@ -286,6 +286,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             url: claimed.url,
             secrets: claimed.secrets,
             body: claimed.body,
+            apiVersion: claimed.apiVersion,
             livemode: claimed.livemode,
           },
           false,

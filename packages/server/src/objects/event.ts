@@ -6,8 +6,10 @@
 
 import type { JsonObject } from '../store/types.js';
 
-/** The API version events carry when the caller names none (that of the `stripe` package v23). */
-export const DEFAULT_API_VERSION = '2026-10-28.endive';
+import { LATEST_API_VERSION } from '../stripe/apiVersions.js';
+
+/** The accounts' default API version unless the server is given another: the newest Stripe has published. */
+export const DEFAULT_API_VERSION: string = LATEST_API_VERSION;
 
 export interface EventInput {
   id: string;
@@ -55,8 +57,31 @@ export function buildEvent(input: EventInput): StripeEventShape {
   return event;
 }
 
-/** Serialise for storage and delivery: compact JSON, as Stripe sends it pretty-printed only in the dashboard. */
-export const serializeEvent = (event: StripeEventShape): string => JSON.stringify(event);
+/**
+ * Serialise for storage and delivery as Stripe sends webhooks: pretty-printed
+ * with a two-space indent and `\n`, in the object's key order. A receiver
+ * that verifies a re-serialised parse of it fails here as it does against
+ * Stripe.
+ */
+export const serializeEvent = (event: StripeEventShape): string => JSON.stringify(event, null, 2);
+
+/** The top-level `api_version` line of a serialised event: only top-level keys sit at two spaces. */
+const TOP_LEVEL_API_VERSION = '\n  "api_version": "';
+
+/**
+ * The stored event stamped with an endpoint's `api_version` (null keeps the
+ * event's own). Only the stamp changes: every version is rendered in the
+ * latest payload shape.
+ */
+export function withApiVersion(body: string, apiVersion: string | null): string {
+  if (apiVersion === null) return body;
+  const at = body.indexOf(TOP_LEVEL_API_VERSION);
+  if (at < 0) return body;
+  const start = at + TOP_LEVEL_API_VERSION.length;
+  const end = body.indexOf('"', start);
+  if (end < 0 || body.slice(start, end) === apiVersion) return body;
+  return `${body.slice(0, start)}${apiVersion}${body.slice(end)}`;
+}
 
 /** The event as the API serves it: the stored bytes with the live `pending_webhooks`. */
 export function eventForApi(body: string, pendingWebhooks: number): StripeEventShape {

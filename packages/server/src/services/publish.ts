@@ -152,6 +152,7 @@ function firstAttempt(
     url: endpoint.url,
     secrets: endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
     body,
+    apiVersion: endpoint.apiVersion,
     endpointLastSuccessAt: endpoint.lastSuccessAt,
   };
 }

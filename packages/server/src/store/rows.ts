@@ -176,6 +176,7 @@ export type ClaimedRow = {
   url: string;
   secrets: unknown;
   last_success_at: Int | null;
+  api_version: string | null;
 };
 
 /** A claimed delivery; only secrets still valid at `now` sign it. */
@@ -193,6 +194,7 @@ export function toClaimed(r: ClaimedRow, now: number): ClaimedDelivery {
     url: r.url,
     secrets,
     body: r.body,
+    apiVersion: r.api_version,
     endpointLastSuccessAt: intOrNull(r.last_success_at),
   };
 }

@@ -167,7 +167,10 @@ export interface ClaimedDelivery {
   url: string;
   /** Secrets that sign this attempt: the current one and rolled ones not yet expired at `now`. */
   secrets: string[];
+  /** The event as stored; `apiVersion` restamps it for this endpoint. */
   body: string;
+  /** The endpoint's own `api_version`; null to keep the event's (the account's default). */
+  apiVersion: string | null;
   endpointLastSuccessAt: number | null;
 }
 

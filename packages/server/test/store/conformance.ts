@@ -726,6 +726,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
             url: 'https://example.test/we_1',
             secrets: ['whsec_we_1'],
             body: '{"a":1}',
+            apiVersion: null,
             endpointLastSuccessAt: T0 - MIN,
           },
           {
@@ -738,6 +739,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
             url: 'https://example.test/we_1',
             secrets: ['whsec_we_1'],
             body: '{"b":1}',
+            apiVersion: null,
             endpointLastSuccessAt: T0 - MIN,
           },
         ]);

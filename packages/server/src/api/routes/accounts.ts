@@ -10,7 +10,6 @@ import {
   newAccountObject,
   previousAttributes,
 } from '../../objects/account.js';
-import { DEFAULT_API_VERSION } from '../../objects/event.js';
 import { DEAUTHORIZED_EVENT } from '../../routing/routing.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject } from '../../store/types.js';
@@ -176,7 +175,7 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
       type: 'account.updated',
       object: next,
       previousAttributes: prev,
-      apiVersion: caller.stripeVersion ?? DEFAULT_API_VERSION,
+      apiVersion: rt.defaultApiVersion,
       requestId: c.get('requestId'),
       idempotencyKey: c.req.header('idempotency-key') ?? null,
     });
@@ -194,7 +193,7 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
       livemode: caller.livemode,
       type: DEAUTHORIZED_EVENT,
       object: { id: rt.platform.applicationId, object: 'application', name: rt.platform.name },
-      apiVersion: caller.stripeVersion ?? DEFAULT_API_VERSION,
+      apiVersion: rt.defaultApiVersion,
       requestId: c.get('requestId'),
       idempotencyKey: c.req.header('idempotency-key') ?? null,
       link: { platformId: rt.platform.id, connected: false },

@@ -1,7 +1,7 @@
 /** `/v1/events`: Stripe's read API and `retry`, plus publishing (a Switchboard extension: Stripe creates its own events). */
 
 import { Hono } from 'hono';
-import { DEFAULT_API_VERSION, eventForApi } from '../../objects/event.js';
+import { eventForApi } from '../../objects/event.js';
 import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTypes.js';
 import { routeDecision } from '../../routing/routing.js';
 import { accountLink, publishEvent } from '../../services/publish.js';
@@ -70,7 +70,7 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
       type,
       object: data['object'],
       previousAttributes: prev ?? null,
-      apiVersion: caller.stripeVersion ?? DEFAULT_API_VERSION,
+      apiVersion: rt.defaultApiVersion,
       requestId: c.get('requestId'),
       idempotencyKey: c.req.header('idempotency-key') ?? null,
     });
@@ -178,6 +178,7 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
         url: ep.url,
         secrets: ep.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
         body: event.body,
+        apiVersion: ep.apiVersion,
         livemode: event.livemode,
       });
     }

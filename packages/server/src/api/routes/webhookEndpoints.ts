@@ -4,10 +4,12 @@ import { Hono } from 'hono';
 import { checkTargetUrl } from '../../delivery/targetGuard.js';
 import { newId, randomToken } from '../../ids.js';
 import { endpointForApi, MAX_ENDPOINTS_PER_ACCOUNT } from '../../objects/webhookEndpoint.js';
-import { isEnabledEventsEntry } from '../../routing/eventTypes.js';
 import type { EndpointPatch, EndpointRecord, EndpointSecret } from '../../store/types.js';
+import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../../stripe/apiVersions.js';
+import { isStripeEventType, STRIPE_EVENT_TYPES } from '../../stripe/eventTypes.js';
+import { closestName } from '../../stripe/suggest.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
-import { invalid, invalidParam, noSuch } from '../errors.js';
+import { type ApiError, invalid, invalidParam, noSuch } from '../errors.js';
 import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { attemptForApi } from './attempts.js';
@@ -43,18 +45,34 @@ function validUrl(rt: Runtime, url: string): string {
   return url;
 }
 
-function validEvents(events: string[]): string[] {
-  if (events.length === 0)
-    throw invalidParam('enabled_events', 'enabled_events must name at least one event type or *.');
+/** `enabled_events`: `*` or Stripe's event types, so that a typo is a 400 and not an endpoint that never fires. */
+function validEvents(events: string[], param = 'enabled_events'): string[] {
+  if (events.length === 0) throw invalidParam(param, `${param} must name at least one event type or *.`);
   events.forEach((e, i) => {
-    if (!isEnabledEventsEntry(e)) {
-      throw invalidParam(
-        `enabled_events[${i}]`,
-        `Invalid event type: '${e}'. Use an event type such as 'account.updated', or '*'.`,
-      );
-    }
+    if (e !== '*' && !isStripeEventType(e)) throw unknownEventType(`${param}[${i}]`, e);
   });
   return [...new Set(events)];
+}
+
+export function unknownEventType(param: string, value: string): ApiError {
+  const near = closestName(value, STRIPE_EVENT_TYPES);
+  return invalidParam(
+    param,
+    `Invalid ${param}: '${value}' is not one of Stripe's event types.${near ? ` Did you mean '${near}'?` : " Use a type such as 'account.updated', or '*'."}`,
+  );
+}
+
+/** `api_version`: one of the versions Stripe has published. */
+function validApiVersion(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (!isStripeApiVersion(value)) {
+    const near = closestName(value, STRIPE_API_VERSIONS);
+    throw invalidParam(
+      'api_version',
+      `Invalid api_version: '${value}' is not an API version Stripe has published.${near ? ` Did you mean '${near}'?` : ` The latest is '${LATEST_API_VERSION}'.`}`,
+    );
+  }
+  return value;
 }
 
 async function ownEndpoint(rt: Runtime, caller: Caller, id: string): Promise<EndpointRecord> {
@@ -111,7 +129,7 @@ export function webhookEndpointRoutes(rt: Runtime): Hono<ApiEnv> {
       enabledEvents,
       status: 'enabled',
       disabledReason: null,
-      apiVersion: p.string('api_version', { maxLength: 64 }) || null,
+      apiVersion: validApiVersion(p.string('api_version', { maxLength: 64 })),
       description: p.string('description', { maxLength: 5000 }) || null,
       metadata: applyMetadata({}, p.metadata()),
       secrets: [{ secret: newEndpointSecret(), expiresAt: null }],

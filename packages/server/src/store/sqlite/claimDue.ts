@@ -26,7 +26,7 @@ import type { SqliteConn } from './db.js';
 const DUE_OF_ENDPOINT = [0, 1].map(
   (listen) => `
 SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.created_at, d.next_attempt_at AS due_at,
-  e.body, e.livemode, w.url, w.secrets, w.last_success_at
+  e.body, e.livemode, w.url, w.secrets, w.last_success_at, w.api_version
 FROM deliveries d INDEXED BY deliveries_endpoint_due
 JOIN events e ON e.id = d.event_id
 JOIN webhook_endpoints w ON w.id = d.endpoint_id
