@@ -15,6 +15,7 @@ export default defineConfig({
       },
       { find: /^@switchboard\/webhooks$/, replacement: src('webhooks') },
       { find: /^@switchboard\/server$/, replacement: src('server') },
+      { find: '@switchboard/server/protocol', replacement: file('server/src/sessions/protocol.ts') },
     ],
   },
   test: {

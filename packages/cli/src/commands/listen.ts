@@ -45,7 +45,8 @@ Examples:
 
 The signing secret is the same every time for an API key, so it can live in your .env.
 Events published while listen is not running wait for it and arrive when it starts again.
-One listen per API key receives events: a newer one takes the session over and the older one exits.`,
+Several listens with one API key may run at once: each gets every event.
+The official Stripe CLI works against the same server: stripe listen --api-base http://127.0.0.1:12111 …`,
     )
     .action(async (flags: ListenFlags & { loadFromWebhooksApi?: boolean }) => {
       // Loaded here so other commands start without the websocket and HTTP client.

@@ -5,6 +5,15 @@
  * queued by the server and arrive after the reconnect.
  */
 
+import {
+  CLOSE_CODES,
+  type ListenSession,
+  UNKNOWN_WEBSOCKET_ID,
+  WEBSOCKET_ID_HEADER,
+  type WebhookEventMessage,
+  type WebhookResponseMessage,
+  websocketDialUrl,
+} from '@switchboard/server/protocol';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
 import type { ApiClient } from '../client.js';
@@ -42,18 +51,24 @@ export interface ForwardedEvent {
   livemode?: boolean;
 }
 
-interface SessionInfo {
-  id: string;
-  secret: string;
-  websocket_url: string;
-}
-
 interface ConfiguredEndpoint {
   url: string;
   enabled_events: string[];
   application: string | null;
   status: string;
 }
+
+interface ForwardResult {
+  status: number | null;
+  body: string;
+  headers: Record<string, string>;
+  error: string | null;
+  url: string;
+}
+
+/** Lower is worse: no answer, then a non-2xx, then a 2xx. */
+export const answerRank = (status: number | null): number =>
+  status === null ? 0 : status >= 200 && status < 300 ? 2 : 1;
 
 /** `"K: V, K2: V2"` → headers. */
 export function parseHeaderList(text: string | undefined): Record<string, string> {
@@ -110,7 +125,7 @@ export async function runListen(opts: ListenOptions, signal: AbortSignal): Promi
   }
 
   const openSession = () =>
-    opts.client.request<SessionInfo>('POST', '/v1/stripecli/sessions', {
+    opts.client.request<ListenSession>('POST', '/v1/stripecli/sessions', {
       events: opts.events.length ? opts.events : ['*'],
       connect: true,
       device_name: 'switchboard-cli',
@@ -146,11 +161,20 @@ export async function runListen(opts: ListenOptions, signal: AbortSignal): Promi
   while (!signal.aborted) {
     const session = await openSession();
     const closed = await new Promise<{ code: number; reason: string; fatal: boolean }>((resolve) => {
-      const ws = new WebSocket(session.websocket_url, {
-        headers: {
-          authorization: `Bearer ${opts.apiKey}`,
-          ...(opts.stripeAccount ? { 'stripe-account': opts.stripeAccount } : {}),
-        },
+      // The websocket id is the session's credential: the API key never travels on the websocket.
+      const ws = new WebSocket(websocketDialUrl(session), {
+        headers: { [WEBSOCKET_ID_HEADER]: session.websocket_id },
+      });
+      let refusal: string | null = null;
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          if (body.length < 4096) body += chunk.toString();
+        });
+        res.on('end', () => {
+          refusal = body.includes(UNKNOWN_WEBSOCKET_ID) ? 'expired' : `HTTP ${res.statusCode}`;
+          ws.terminate();
+        });
       });
       const onAbort = () => ws.close(1000, 'listen stopped');
       signal.addEventListener('abort', onAbort, { once: true });
@@ -160,13 +184,7 @@ export async function runListen(opts: ListenOptions, signal: AbortSignal): Promi
         reconnect = true;
       });
       ws.on('message', (data) => {
-        let msg: {
-          type?: string;
-          webhook_id?: string;
-          event_payload?: string;
-          http_headers?: Record<string, string>;
-          endpoint?: { connect?: boolean };
-        };
+        let msg: Partial<WebhookEventMessage>;
         try {
           msg = JSON.parse(data.toString());
         } catch {
@@ -182,39 +200,32 @@ export async function runListen(opts: ListenOptions, signal: AbortSignal): Promi
         const targets = forwardTargets(event, opts, configured);
         const headers = { ...(msg.http_headers ?? {}), ...(connect ? opts.connectHeaders : opts.headers) };
         void (async () => {
-          let last: {
-            status: number | null;
-            body: string;
-            headers: Record<string, string>;
-            error: string | null;
-            url: string;
-          } | null = null;
+          let worst: ForwardResult | null = null;
           for (const url of targets) {
-            const r = await forward(url, payload, headers);
+            const r = { ...(await forward(url, payload, headers)), url };
             opts.onResponse({ event, status: r.status, error: r.error, url, method: 'POST' });
             // The worst answer is what the server records, so a failing target is retried.
-            if (!last || last.status === null || (r.status !== null && r.status >= 300) || r.status === null)
-              last = { ...r, url };
+            if (!worst || answerRank(r.status) < answerRank(worst.status)) worst = r;
           }
           if (ws.readyState === ws.OPEN) {
-            ws.send(
-              JSON.stringify({
-                type: 'webhook_response',
-                webhook_id: webhookId,
-                status: last ? last.status : 200,
-                error: last?.error ?? null,
-                body: last?.body ?? '',
-                http_headers: last?.headers ?? {},
-                forward_url: last?.url ?? '',
-              }),
-            );
+            const response: WebhookResponseMessage = {
+              type: 'webhook_response',
+              webhook_id: webhookId,
+              status: worst ? worst.status : 200,
+              error: worst?.error ?? null,
+              body: worst?.body ?? '',
+              http_headers: worst?.headers ?? {},
+              forward_url: worst?.url ?? '',
+            };
+            ws.send(JSON.stringify(response));
           }
         })();
       });
       ws.on('close', (code, reason) => {
         signal.removeEventListener('abort', onAbort);
-        // 4000: a newer listen with the same key took over; reconnecting would only take it back.
-        resolve({ code, reason: reason.toString(), fatal: code === 4000 || code === 4401 || code === 4404 });
+        // The server ended the session (DELETE): reconnecting would open it again.
+        const ended = code === CLOSE_CODES.ended && !signal.aborted;
+        resolve({ code, reason: refusal ?? reason.toString(), fatal: ended });
       });
       ws.on('error', () => {
         /* 'close' follows */

@@ -10,15 +10,20 @@ export interface Spawned {
   proc: ChildProcess;
   stdout: () => string;
   stderr: () => string;
-  /** Resolves with the first match of `re` in stdout. */
-  waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first match of `re` in stdout (or stderr). */
+  waitForOutput(re: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does).`);
-  const proc = spawn(process.execPath, [BIN, ...args], {
+  return spawnProcess(process.execPath, [BIN, ...args], env);
+}
+
+/** Any program as a child process, its output collected. */
+export function spawnProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
+  const proc = spawn(command, args, {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -31,6 +36,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
   });
   proc.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
+    for (const l of listeners) l();
   });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return {
@@ -38,10 +44,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitForOutput(re, timeoutMs = 15_000) {
+    waitForOutput(re, timeoutMs = 15_000, stream = 'stdout') {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const m = out.match(re);
+          const m = (stream === 'stdout' ? out : err).match(re);
           if (m) {
             listeners.delete(check);
             clearTimeout(timer);

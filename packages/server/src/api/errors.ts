@@ -3,6 +3,9 @@
  * Codes are stable; messages follow Stripe's wording where one exists.
  */
 
+import { STRIPE_EVENT_TYPES } from '../stripe/eventTypes.js';
+import { closestName } from '../stripe/suggest.js';
+
 export type ApiErrorType =
   | 'invalid_request_error'
   | 'api_error'
@@ -91,3 +94,12 @@ export const unavailable = (): ApiError =>
     'The database is unreachable; nothing was stored. Retry the request (with the same Idempotency-Key).',
     'database_unavailable',
   );
+
+/** A name that is not one of Stripe's event types, with the likely intended one. */
+export function unknownEventType(param: string, value: string): ApiError {
+  const near = closestName(value, STRIPE_EVENT_TYPES);
+  return invalidParam(
+    param,
+    `Invalid ${param}: '${value}' is not one of Stripe's event types.${near ? ` Did you mean '${near}'?` : " Use a type such as 'account.updated', or '*'."}`,
+  );
+}

@@ -97,6 +97,8 @@ export function failureOutcome(
   retryAfterMs: number | null,
   schedules: { live: readonly number[]; test: readonly number[] },
   random: () => number,
+  /** False for listen sessions: the retry rules never disable a session, they only give up on a delivery. */
+  mayDisable = true,
 ): DeliveryOutcome {
   const at = nextAttemptAt({
     attempt: claimed.attempt,
@@ -111,11 +113,12 @@ export function failureOutcome(
   const silent = claimed.endpointLastSuccessAt === null || claimed.endpointLastSuccessAt < claimed.createdAt;
   return {
     kind: 'failed',
-    disableEndpoint: silent
-      ? {
-          reason: `no successful delivery since ${new Date(claimed.createdAt).toISOString()}: retry window exhausted`,
-        }
-      : null,
+    disableEndpoint:
+      silent && mayDisable
+        ? {
+            reason: `no successful delivery since ${new Date(claimed.createdAt).toISOString()}: retry window exhausted`,
+          }
+        : null,
   };
 }
 
@@ -129,6 +132,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomToken(6)}`;
   const schedules = { live: options.liveSchedule, test: options.testSchedule };
   const onError = options.onError ?? (() => {});
+  const forListen = options.listenEndpointIds !== undefined;
 
   const inFlightByEndpoint = new Map<string, number>();
   const refillAt = Math.floor(perEndpoint / 2);
@@ -293,7 +297,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         );
         const outcome: DeliveryOutcome = report.success
           ? { kind: 'delivered' }
-          : failureOutcome(claimed, clock(), report.retryAfterMs, schedules, random);
+          : failureOutcome(claimed, clock(), report.retryAfterMs, schedules, random, !forListen);
         results.push({ attempt: report.record, outcome, leaseOwner: owner });
       } catch (error) {
         // attemptDelivery does not throw for network trouble; this is a bug. The lease will expire

@@ -71,6 +71,11 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
     link,
     endpoints,
   );
+  // Listen-session deliveries are marked now, while the endpoints are in hand,
+  // so that claims tell them apart without a join. They are not webhook
+  // endpoints to the API: pending_webhooks counts the ordinary ones.
+  const listenEndpoints = new Set(endpoints.filter((ep) => ep.listenKey !== null).map((ep) => ep.id));
+  const ordinary = routed.filter((id) => !listenEndpoints.has(id));
   const event: StripeEventShape = buildEvent({
     id: newId('evt'),
     type: input.type,
@@ -80,7 +85,7 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
     object: input.object,
     previousAttributes: input.previousAttributes ?? null,
     livemode: input.livemode,
-    pendingWebhooks: routed.length,
+    pendingWebhooks: ordinary.length,
     requestId: input.requestId,
     idempotencyKey: input.idempotencyKey,
   });
@@ -94,10 +99,6 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
     requestId: input.requestId,
     idempotencyKey: input.idempotencyKey,
   };
-  // Listen-session deliveries are marked now, while the endpoints are in hand,
-  // so that claims tell them apart without a join.
-  const listenEndpoints = new Set(endpoints.filter((ep) => ep.listenKey !== null).map((ep) => ep.id));
-  const ordinary = routed.filter((id) => !listenEndpoints.has(id));
   const reservation = ordinary.length > 0 ? (deps.reserve?.(ordinary, now) ?? null) : null;
   let started = false;
   try {
@@ -125,7 +126,7 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
     // stored leased are then sent when their lease ends.
     if (!started) reservation?.cancel();
   }
-  const stored: StoredEvent = { ...record, pendingWebhooks: routed.length };
+  const stored: StoredEvent = { ...record, pendingWebhooks: ordinary.length };
   deps.onPublished?.(stored, {
     // With `reserve`, the dispatcher has already decided whether a claim is needed for what it did not take.
     unclaimed: deps.reserve === undefined && ordinary.length > 0,

@@ -16,16 +16,24 @@ import type { Duplex } from 'node:stream';
 import { Hono } from 'hono';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ApiEnv, Caller, Runtime } from '../api/context.js';
-import { ApiError, invalidParam, noSuch } from '../api/errors.js';
-import { resolveCaller, sha256 } from '../api/middleware.js';
+import { invalidParam, noSuch, unknownEventType } from '../api/errors.js';
+import { sha256 } from '../api/middleware.js';
 import { Params } from '../api/params.js';
 import { type AttemptReport, type AttemptTarget, attemptDelivery } from '../delivery/attempt.js';
 import { createDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
 import type { Sender, SendResult } from '../delivery/send.js';
 import { newId, randomToken } from '../ids.js';
-import { isEnabledEventsEntry } from '../routing/eventTypes.js';
 import type { EndpointRecord } from '../store/types.js';
-import { CLOSE_CODES, parseClientMessage, type WebhookEventMessage } from './protocol.js';
+import { LATEST_API_VERSION } from '../stripe/apiVersions.js';
+import { isStripeEventType } from '../stripe/eventTypes.js';
+import {
+  CLOSE_CODES,
+  type ListenSession,
+  parseClientMessage,
+  UNKNOWN_WEBSOCKET_ID,
+  WEBSOCKET_ID_HEADER,
+  type WebhookEventMessage,
+} from './protocol.js';
 
 export const WEBSOCKET_PATH = '/v1/stripecli/websocket';
 const LISTEN_URL_PREFIX = 'switchboard-listen://';
@@ -43,9 +51,37 @@ export const sessionIdFor = (listenKey: string): string => `lss_${listenKey.slic
 export const listenSecretFor = (listenKey: string): string =>
   `whsec_${createHmac('sha256', 'switchboard listen secret').update(listenKey).digest('hex').slice(0, 40)}`;
 
+const WEBSOCKET_ID_PREFIX = 'lws_';
+
+/**
+ * The `websocket_id` the client dials with (`Websocket-Id` header): the only
+ * credential on the websocket, as with Stripe, so the API key never travels
+ * on it. It names the session owner and cannot be made without the key: the
+ * same on every node and after a restart, so no node has to remember it.
+ */
+export const websocketIdFor = (listenKey: string): string => `${WEBSOCKET_ID_PREFIX}${listenKey}`;
+
+const listenKeyOfWebsocketId = (websocketId: string): string | null =>
+  websocketId.startsWith(WEBSOCKET_ID_PREFIX) &&
+  /^[0-9a-f]{64}$/.test(websocketId.slice(WEBSOCKET_ID_PREFIX.length))
+    ? websocketId.slice(WEBSOCKET_ID_PREFIX.length)
+    : null;
+
+/**
+ * Seconds between the connection resets the Stripe CLI makes on its own
+ * (`reconnect_delay`; it redials with the same id). Switchboard's CLI reads
+ * nothing from it.
+ */
+const RECONNECT_DELAY_S = 3600;
+
+/**
+ * A session with its connected clients. Each connected client gets every
+ * event (as with Stripe, several `listen`s per key may run at once); the
+ * first answer is what the attempt records.
+ */
 interface LiveSession {
   sessionId: string;
-  ws: WebSocket;
+  sockets: Set<WebSocket>;
   endpoints: EndpointRecord[];
   dispatcher: Dispatcher;
   waiting: Map<string, (result: SendResult) => void>;
@@ -121,13 +157,43 @@ export function createListenHub(rt: Runtime): ListenHub {
 
   const routes = new Hono<ApiEnv>();
 
-  // What `switchboard listen` calls first (the Stripe CLI calls the same path).
+  // What `switchboard listen` and the Stripe CLI's `stripe listen` call first. The Stripe CLI filters events
+  // and picks forward targets itself: its forward_* parameters are accepted and need nothing from the server.
   routes.post('/sessions', async (c) => {
     const caller = c.get('caller');
-    const p = new Params(c.get('params'), ['events', 'connect', 'device_name', 'websocket_features']);
+    const p = new Params(c.get('params'), [
+      'device_name',
+      'websocket_features',
+      'websocket_feature',
+      'forward_to_url',
+      'forward_connect_to_url',
+      'forward_thin_to_url',
+      'forward_thin_connect_to_url',
+      'filters',
+      // Switchboard extensions: server-side event filter, and whether Connect events come too.
+      'events',
+      'connect',
+    ]);
+    p.string('device_name', { maxLength: 200 });
+    for (const name of [
+      'forward_to_url',
+      'forward_connect_to_url',
+      'forward_thin_to_url',
+      'forward_thin_connect_to_url',
+    ])
+      p.string(name, { maxLength: 2048 });
+    p.string('filters', { maxLength: 10_000 });
+    const features = [
+      ...(p.stringArray('websocket_features') ?? []),
+      ...(p.has('websocket_feature') ? [p.string('websocket_feature')!] : []),
+    ];
+    features.forEach((f, i) => {
+      if (f.length > 64)
+        throw invalidParam(`websocket_features[${i}]`, 'A websocket feature name is at most 64 characters.');
+    });
     const events = p.stringArray('events') ?? ['*'];
     events.forEach((e, i) => {
-      if (!isEnabledEventsEntry(e)) throw invalidParam(`events[${i}]`, `Invalid event type: '${e}'.`);
+      if (e !== '*' && !isStripeEventType(e)) throw unknownEventType(`events[${i}]`, e);
     });
     const endpoints = await ensureEndpoints(
       caller,
@@ -138,17 +204,22 @@ export function createListenHub(rt: Runtime): ListenHub {
     const sessionId = sessionIdFor(listenKey);
     const host = c.req.header('host') ?? '127.0.0.1';
     const scheme = new URL(c.req.url).protocol === 'https:' ? 'wss' : 'ws';
-    return c.json({
+    const session: ListenSession = {
       object: 'stripecli_session',
       id: sessionId,
       secret: listenSecretFor(listenKey),
       livemode: caller.livemode,
+      // The client appends `?websocket_feature=…` to it: it carries no query of its own.
       websocket_url: `${scheme}://${host}${WEBSOCKET_PATH}`,
-      websocket_id: sessionId,
-      websocket_authorized_feature: 'webhook-payloads',
-      reconnect_delay: 1,
+      websocket_id: websocketIdFor(listenKey),
+      websocket_authorized_feature: 'webhooks',
+      reconnect_delay: RECONNECT_DELAY_S,
+      default_version: rt.defaultApiVersion,
+      latest_version: LATEST_API_VERSION,
+      display_connect_filter_warning: false,
       endpoints: endpoints.map((e) => ({ id: e.id, connect: e.connect, enabled_events: e.enabledEvents })),
-    });
+    };
+    return c.json(session);
   });
 
   // A clean end (^C): the session's endpoints are disabled, which cancels what they still owe.
@@ -160,7 +231,8 @@ export function createListenHub(rt: Runtime): ListenHub {
       if (ep.status === 'enabled')
         await rt.store.updateEndpoint(ep.id, { status: 'disabled', disabledReason: 'listen session ended' });
     }
-    live.get(sessionIdFor(listenKey))?.ws.close(1000, 'session ended');
+    for (const ws of live.get(sessionIdFor(listenKey))?.sockets ?? [])
+      ws.close(CLOSE_CODES.ended, 'session ended');
     return c.json({ id: c.req.param('id'), object: 'stripecli_session', deleted: true });
   });
 
@@ -183,7 +255,8 @@ export function createListenHub(rt: Runtime): ListenHub {
           ...noAnswer(errorCode, errorMessage),
           durationMs: performance.now() - started,
         });
-        if (!s || s.ws.readyState !== s.ws.OPEN) return fail('network_error', 'listen session disconnected');
+        const open = s ? [...s.sockets].filter((ws) => ws.readyState === ws.OPEN) : [];
+        if (!s || open.length === 0) return fail('network_error', 'listen session disconnected');
         const webhookId = `wh_${randomToken(20)}`;
         // The endpoint's URL names its scope; the CLI picks the forward target from it.
         const endpoint = s.endpoints.find((e) => e.url === url);
@@ -193,8 +266,9 @@ export function createListenHub(rt: Runtime): ListenHub {
           webhook_conversation_id: webhookId,
           event_payload: body,
           http_headers: headers,
-          endpoint: { id: endpoint?.id ?? '', connect: url.endsWith('/connect') },
+          endpoint: { id: endpoint?.id ?? '', connect: url.endsWith('/connect'), api_version: null },
         };
+        const frame = JSON.stringify(message);
         return new Promise<SendResult>((resolve) => {
           const timer = setTimeout(() => {
             s.waiting.delete(webhookId);
@@ -205,71 +279,76 @@ export function createListenHub(rt: Runtime): ListenHub {
             s.waiting.delete(webhookId);
             resolve({ ...result, durationMs: performance.now() - started });
           });
-          s.ws.send(JSON.stringify(message), (err) => {
-            if (err)
-              s.waiting.get(webhookId)?.(fail('network_error', `listen session send failed: ${err.message}`));
-          });
+          let unsent = open.length;
+          for (const ws of open) {
+            ws.send(frame, (err) => {
+              // Failed only when no client got it.
+              if (err && --unsent === 0)
+                s.waiting.get(webhookId)?.(
+                  fail('network_error', `listen session send failed: ${err.message}`),
+                );
+            });
+          }
         });
       },
       async close() {},
     };
   }
 
-  async function authenticateUpgrade(req: IncomingMessage): Promise<Caller | null> {
-    const acting = req.headers['stripe-account'];
-    try {
-      return await resolveCaller(
-        rt,
-        {
-          authorization: req.headers.authorization,
-          stripeAccount: typeof acting === 'string' ? acting : undefined,
-        },
-        false,
-      );
-    } catch (error) {
-      if (error instanceof ApiError) return null;
-      throw error;
-    }
+  /** The session a `Websocket-Id` names, if it is one whose endpoints exist and are enabled. */
+  async function sessionEndpoints(
+    websocketId: string | undefined,
+  ): Promise<{ listenKey: string; endpoints: EndpointRecord[] } | null> {
+    const listenKey = websocketId ? listenKeyOfWebsocketId(websocketId) : null;
+    if (!listenKey) return null;
+    const endpoints = (await rt.store.findListenEndpoints(listenKey)).filter((e) => e.status === 'enabled');
+    return endpoints.length === 0 ? null : { listenKey, endpoints };
   }
 
-  async function attach(ws: WebSocket, caller: Caller): Promise<void> {
-    const listenKey = listenKeyFor(caller.keyHash, caller.accountId);
+  function attach(ws: WebSocket, listenKey: string, endpoints: EndpointRecord[]): void {
     const sessionId = sessionIdFor(listenKey);
-    const endpoints = (await rt.store.findListenEndpoints(listenKey)).filter((e) => e.status === 'enabled');
-    if (endpoints.length === 0) {
-      ws.close(CLOSE_CODES.notFound, 'no listen session: POST /v1/stripecli/sessions first');
-      return;
+    let current = live.get(sessionId);
+    if (current) {
+      current.sockets.add(ws);
+      // Stripe's CLI reconnects on its own every `reconnect_delay`: the endpoints may have changed meanwhile.
+      current.endpoints = endpoints;
+    } else {
+      let session: LiveSession | undefined;
+      const dispatcher = createDispatcher({
+        store: rt.store,
+        sender: socketSender(() => session),
+        clock: rt.clock,
+        random: rt.delivery.random,
+        liveSchedule: rt.delivery.liveSchedule,
+        testSchedule: rt.delivery.testSchedule,
+        leaseMs: rt.delivery.leaseMs,
+        listenEndpointIds: endpoints.map((e) => e.id),
+        maxInFlight: 32,
+        perEndpointConcurrency: 32,
+        idlePollMs: 500,
+        onError: (error) =>
+          rt.log.error('listen dispatcher error', { session: sessionId, error: String(error) }),
+      });
+      session = { sessionId, sockets: new Set([ws]), endpoints, dispatcher, waiting: new Map() };
+      current = session;
+      live.set(sessionId, current);
+      // What was published while no client was connected is due now, not at its next retry time.
+      void rt.store
+        .wakeDeliveries(
+          endpoints.map((e) => e.id),
+          rt.clock(),
+        )
+        .then(() => dispatcher.start())
+        .catch((error: unknown) =>
+          rt.log.error('listen session start failed', { session: sessionId, error: String(error) }),
+        );
     }
-    const previous = live.get(sessionId);
-    if (previous) {
-      live.delete(sessionId);
-      previous.ws.close(CLOSE_CODES.replaced, 'another listen connection took over this session');
-      await previous.dispatcher.stop();
-    }
-    let session: LiveSession | undefined;
-    const dispatcher = createDispatcher({
-      store: rt.store,
-      sender: socketSender(() => session),
-      clock: rt.clock,
-      random: rt.delivery.random,
-      liveSchedule: rt.delivery.liveSchedule,
-      testSchedule: rt.delivery.testSchedule,
-      leaseMs: rt.delivery.leaseMs,
-      listenEndpointIds: endpoints.map((e) => e.id),
-      maxInFlight: 32,
-      perEndpointConcurrency: 32,
-      idlePollMs: 500,
-      onError: (error) =>
-        rt.log.error('listen dispatcher error', { session: sessionId, error: String(error) }),
-    });
-    session = { sessionId, ws, endpoints, dispatcher, waiting: new Map() };
-    const current = session;
-    live.set(sessionId, current);
+    const session = current;
     ws.on('message', (data) => {
       const msg = parseClientMessage(data.toString());
       if (msg?.type !== 'webhook_response') return;
       const status = msg.status;
-      current.waiting.get(msg.webhook_id)?.({
+      session.waiting.get(msg.webhook_id)?.({
         statusCode: status,
         headers: msg.http_headers ?? {},
         responseBody: typeof msg.body === 'string' ? msg.body.slice(0, 4096) : null,
@@ -279,17 +358,21 @@ export function createListenHub(rt: Runtime): ListenHub {
       });
     });
     ws.on('close', () => {
-      if (live.get(sessionId) === current) live.delete(sessionId);
-      for (const resolve of current.waiting.values())
+      session.sockets.delete(ws);
+      if (session.sockets.size > 0) return;
+      if (live.get(sessionId) === session) live.delete(sessionId);
+      for (const resolve of session.waiting.values())
         resolve(noAnswer('network_error', 'listen session disconnected'));
-      void dispatcher.stop();
+      void session.dispatcher.stop();
     });
-    // What was published while the CLI was away is due now, not at its next retry time.
-    await rt.store.wakeDeliveries(
-      endpoints.map((e) => e.id),
-      rt.clock(),
+  }
+
+  /** Refuse an upgrade before it happens, with Stripe's answer for an id it does not know (the CLI then opens a new session). */
+  function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+    const body = JSON.stringify({ error: { message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Internal Server Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
-    dispatcher.start();
   }
 
   return {
@@ -303,21 +386,20 @@ export function createListenHub(rt: Runtime): ListenHub {
         socket.destroy();
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        authenticateUpgrade(req).then(
-          (caller) => {
-            if (!caller) {
-              ws.close(CLOSE_CODES.unauthorized, 'invalid API key');
-              return;
-            }
-            return attach(ws, caller);
-          },
-          (error: unknown) => {
-            rt.log.error('listen upgrade failed', { error: String(error) });
-            ws.close(1011, 'server error');
-          },
-        );
-      });
+      const header = req.headers[WEBSOCKET_ID_HEADER];
+      sessionEndpoints(typeof header === 'string' ? header : undefined).then(
+        (found) => {
+          if (!found) {
+            refuseUpgrade(socket, 401, UNKNOWN_WEBSOCKET_ID);
+            return;
+          }
+          wss.handleUpgrade(req, socket, head, (ws) => attach(ws, found.listenKey, found.endpoints));
+        },
+        (error: unknown) => {
+          rt.log.error('listen upgrade failed', { error: String(error) });
+          refuseUpgrade(socket, 500, 'server error');
+        },
+      );
     },
     wakeAll() {
       for (const s of live.values()) s.dispatcher.wake();
@@ -337,7 +419,7 @@ export function createListenHub(rt: Runtime): ListenHub {
     },
     async close() {
       for (const s of [...live.values()]) {
-        s.ws.close(CLOSE_CODES.goingAway, 'server shutting down');
+        for (const ws of s.sockets) ws.close(CLOSE_CODES.goingAway, 'server shutting down');
         await s.dispatcher.stop();
       }
       live.clear();

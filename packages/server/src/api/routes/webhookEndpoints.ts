@@ -6,10 +6,10 @@ import { newId, randomToken } from '../../ids.js';
 import { endpointForApi, MAX_ENDPOINTS_PER_ACCOUNT } from '../../objects/webhookEndpoint.js';
 import type { EndpointPatch, EndpointRecord, EndpointSecret } from '../../store/types.js';
 import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../../stripe/apiVersions.js';
-import { isStripeEventType, STRIPE_EVENT_TYPES } from '../../stripe/eventTypes.js';
+import { isStripeEventType } from '../../stripe/eventTypes.js';
 import { closestName } from '../../stripe/suggest.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
-import { type ApiError, invalid, invalidParam, noSuch } from '../errors.js';
+import { invalid, invalidParam, noSuch, unknownEventType } from '../errors.js';
 import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { attemptForApi } from './attempts.js';
@@ -52,14 +52,6 @@ function validEvents(events: string[], param = 'enabled_events'): string[] {
     if (e !== '*' && !isStripeEventType(e)) throw unknownEventType(`${param}[${i}]`, e);
   });
   return [...new Set(events)];
-}
-
-export function unknownEventType(param: string, value: string): ApiError {
-  const near = closestName(value, STRIPE_EVENT_TYPES);
-  return invalidParam(
-    param,
-    `Invalid ${param}: '${value}' is not one of Stripe's event types.${near ? ` Did you mean '${near}'?` : " Use a type such as 'account.updated', or '*'."}`,
-  );
 }
 
 /** `api_version`: one of the versions Stripe has published. */

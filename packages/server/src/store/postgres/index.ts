@@ -64,7 +64,9 @@ export interface PostgresStoreOptions {
   vacuumAfterRows?: number;
 }
 
-const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+const NOT_LISTEN = 'NOT d.listen';
+// Listen sessions are not webhook endpoints to the API: they count in neither pending_webhooks nor delivery_success.
+const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
 const EVENT_SELECT = `SELECT e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
   ${PENDING_COUNT} AS pending_webhooks FROM events e`;
 const PLATFORM_SELECT = 'SELECT id, application_id, name, created_at FROM platforms LIMIT 1';
@@ -443,7 +445,7 @@ class PostgresStore implements Store {
       if (c?.lt !== undefined) w.add(`e.created_unix < ${w.param(c.lt)}`);
       if (c?.lte !== undefined) w.add(`e.created_unix <= ${w.param(c.lte)}`);
       if (q.deliverySuccess !== undefined) {
-        const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+        const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
         w.add(q.deliverySuccess ? `NOT ${some}` : some);
       }
     };

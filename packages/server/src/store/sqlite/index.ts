@@ -59,7 +59,9 @@ export interface SqliteStoreOptions {
 
 const MIGRATIONS_DIR = new URL('../../../migrations/sqlite/', import.meta.url);
 
-const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+const NOT_LISTEN = 'd.listen = 0';
+// Listen sessions are not webhook endpoints to the API: they count in neither pending_webhooks nor delivery_success.
+const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
 const EVENT_SELECT = `SELECT e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
   ${PENDING_COUNT} AS pending_webhooks FROM events e`;
 
@@ -424,7 +426,7 @@ class SqliteStore implements Store {
     if (c?.lt !== undefined) where.add('e.created_unix < ?', c.lt);
     if (c?.lte !== undefined) where.add('e.created_unix <= ?', c.lte);
     if (q.deliverySuccess !== undefined) {
-      const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed'))`;
+      const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
       where.add(q.deliverySuccess ? `NOT ${some}` : some);
     }
     const { rows, plan } = this.page<EventRow>(EVENT_SELECT, 'e.seq', where, scope(), 'events', q);

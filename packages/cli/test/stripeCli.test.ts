@@ -1,0 +1,174 @@
+/**
+ * The official Stripe CLI (the `@stripe/cli` npm package's binary),
+ * unchanged, against a real Switchboard: `stripe listen` forwards account
+ * events to one receiver and Connect events to another, each verified by
+ * `stripe.webhooks.constructEvent` with the secret `--print-secret` prints;
+ * `stripe trigger` runs Stripe's own fixtures; a listener killed and
+ * restarted loses nothing published meanwhile; several listeners at once
+ * each get every event; sessions count in no event's `pending_webhooks`.
+ */
+
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Receiver, startReceiver } from '../../server/test/helpers/receiver.js';
+import { type Harness, startHarness, TEST_KEY } from '../../server/test/helpers/switchboard.js';
+import type { Spawned } from './helpers/spawn.js';
+import { type StripeCli, stripeCli } from './helpers/stripeCli.js';
+
+const stripe = new Stripe('sk_test_unused');
+
+describe('the official Stripe CLI against Switchboard', () => {
+  let h: Harness;
+  let cli: StripeCli;
+  let accountRx: Receiver;
+  let connectRx: Receiver;
+  let secret: string;
+  const procs: Spawned[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness('sqlite', {
+      deliver: true,
+      clock: Date.now,
+      retrySchedule: [200, 400, 800, 1600],
+      idlePollMs: 100,
+    });
+    cli = stripeCli(h.url, TEST_KEY);
+    accountRx = await startReceiver();
+    connectRx = await startReceiver();
+  });
+  afterAll(async () => {
+    for (const p of procs) await p.kill('SIGKILL');
+    await accountRx?.close();
+    await connectRx?.close();
+    await h?.close(false);
+    cli?.cleanup();
+  });
+
+  const listen = async () => {
+    const p = cli.run([
+      'listen',
+      '--skip-update',
+      '--forward-to',
+      `${accountRx.url}/webhook`,
+      '--forward-connect-to',
+      `${connectRx.url}/connect`,
+      '--all-snapshot',
+    ]);
+    procs.push(p);
+    await p.waitForOutput(/Ready! .*Your webhook signing secret is (whsec_\w+)/, 20_000, 'stderr');
+    return p;
+  };
+  const publish = async (type: string, object: Record<string, unknown>) => {
+    const res = await h.api('POST', '/v1/events', { type, data: { object } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body as Stripe.Event;
+  };
+  /** The requests a receiver got for an event, each verified with the session secret. */
+  const arrivals = (rx: Receiver, eventId: string) =>
+    rx.requests
+      .map((r) => ({
+        raw: r,
+        event: stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, secret),
+      }))
+      .filter((r) => r.event.id === eventId);
+  const waitArrival = async (rx: Receiver, eventId: string, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (arrivals(rx, eventId).length === 0) {
+      if (Date.now() > deadline) throw new Error(`event ${eventId} did not arrive`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return arrivals(rx, eventId)[0]!.event;
+  };
+
+  it('--print-secret prints the secret the session signs with', async () => {
+    const p = cli.run(['listen', '--print-secret']);
+    expect(await p.exited).toBe(0);
+    secret = p.stdout().trim();
+    expect(secret).toMatch(/^whsec_\w+$/);
+  });
+
+  it('listen: Ready! with that secret; account events at --forward-to, Connect events at --forward-connect-to; --> and <-- lines', async () => {
+    const p = await listen();
+    expect(p.stderr()).toContain(`Your webhook signing secret is ${secret}`);
+    expect(p.stderr()).toContain('You are using Stripe API Version [2026-10-28.endive]');
+
+    const own = await publish('customer.created', { id: 'cus_1', object: 'customer' });
+    const got = await waitArrival(accountRx, own.id);
+    expect(got.account).toBeUndefined();
+    expect(arrivals(connectRx, own.id)).toHaveLength(0);
+    // Forwarded byte for byte: pretty-printed, as Stripe sends it.
+    expect(arrivals(accountRx, own.id)[0]!.raw.body.toString()).toMatch(/^\{\n {2}"id": "evt_/);
+
+    const acct = await h.stripe().accounts.create({ type: 'express' });
+    await h.stripe().accounts.update(acct.id, { email: 'seller@example.com' });
+    const updates = await h.stripe().events.list({ type: 'account.updated' }, { stripeAccount: acct.id });
+    const connectEvent = await waitArrival(connectRx, updates.data[0]!.id);
+    expect(connectEvent.account).toBe(acct.id);
+    expect(connectEvent.type).toBe('account.updated');
+
+    await until(() => p.stdout().includes(`<--  [200] POST ${connectRx.url}/connect [${connectEvent.id}]`));
+    expect(p.stdout()).toMatch(new RegExp(`--> customer\\.created \\[${own.id}\\]`));
+    expect(p.stdout()).toMatch(new RegExp(`<-- {2}\\[200\\] POST ${accountRx.url}/webhook \\[${own.id}\\]`));
+    expect(p.stdout()).toMatch(new RegExp(`--> connect account\\.updated \\[${connectEvent.id}\\]`));
+
+    // A listen session is not a webhook endpoint: it counts in no event's pending_webhooks.
+    expect((await h.stripe().events.retrieve(own.id)).pending_webhooks).toBe(0);
+    expect((await h.stripe().events.list({ delivery_success: false })).data).toHaveLength(0);
+  });
+
+  it('stripe trigger account.updated and account.application.deauthorized end at the Connect receiver', async () => {
+    const before = connectRx.requests.length;
+    for (const type of ['account.updated', 'account.application.deauthorized']) {
+      const t = cli.run(['trigger', type]);
+      expect(await t.exited, t.stdout() + t.stderr()).toBe(0);
+      expect(t.stdout()).toMatch(/Trigger succeeded!/);
+    }
+    const triggered = () =>
+      connectRx.requests.slice(before).map((r) => ({
+        event: stripe.webhooks.constructEvent(r.body, r.headers['stripe-signature'] as string, secret),
+      }));
+    await until(() => {
+      const types = triggered().map((t) => t.event.type);
+      return types.includes('account.updated') && types.includes('account.application.deauthorized');
+    });
+    for (const { event } of triggered()) expect(event.account).toMatch(/^acct_/);
+    const deauthorized = triggered().find((t) => t.event.type === 'account.application.deauthorized')!.event;
+    expect((deauthorized.data.object as { object: string }).object).toBe('application');
+    expect(accountRx.requests.some((r) => JSON.parse(r.body.toString()).id === deauthorized.id)).toBe(false);
+  });
+
+  it('a listener killed and restarted loses nothing published meanwhile', async () => {
+    for (const p of procs.splice(0)) await p.kill('SIGKILL');
+    const missed = [
+      await publish('customer.created', { id: 'cus_2', object: 'customer' }),
+      await publish('customer.updated', { id: 'cus_2', object: 'customer' }),
+    ];
+    await listen();
+    for (const e of missed) expect((await waitArrival(accountRx, e.id)).type).toBe(e.type);
+  });
+
+  it('two listeners at once each get every event', async () => {
+    const second = await stripeListenTo(cli, procs);
+    const e = await publish('customer.created', { id: 'cus_3', object: 'customer' });
+    await waitArrival(accountRx, e.id);
+    await until(() => second.rx.requests.some((r) => JSON.parse(r.body.toString()).id === e.id));
+    await second.rx.close();
+  });
+});
+
+/** A second `stripe listen` forwarding everything to a receiver of its own. */
+async function stripeListenTo(cli: StripeCli, procs: Spawned[]): Promise<{ rx: Receiver }> {
+  const rx = await startReceiver();
+  const p = cli.run(['listen', '--skip-update', '--forward-to', `${rx.url}/second`, '--all-snapshot']);
+  procs.push(p);
+  await p.waitForOutput(/Ready!/, 20_000, 'stderr');
+  return { rx };
+}
+
+async function until(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
