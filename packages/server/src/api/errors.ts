@@ -12,7 +12,8 @@ export type ApiErrorType =
   | 'idempotency_error'
   | 'authentication_error'
   | 'permission_error'
-  | 'rate_limit_error';
+  | 'rate_limit_error'
+  | 'card_error';
 
 export interface ApiErrorBody {
   type: ApiErrorType;
@@ -23,6 +24,12 @@ export interface ApiErrorBody {
 }
 
 export class ApiError extends Error {
+  /**
+   * Thrown once the request had started executing (a card decline, say),
+   * not while its input was checked: an `Idempotency-Key` then replays it.
+   */
+  executed = false;
+
   constructor(
     readonly status: number,
     readonly type: ApiErrorType,

@@ -10,6 +10,7 @@ import { closestName } from '../stripe/suggest.js';
 import type { ApiEnv, Caller, Runtime } from './context.js';
 import { ApiError, invalid, invalidApiKey } from './errors.js';
 import { parseFormParams } from './formBody.js';
+import { savesIdempotentResult } from './idempotencySave.js';
 import type { RawParams } from './params.js';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -289,7 +290,8 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  * `Idempotency-Key` on POST: the first response (status and body) is replayed
  * for 24 h; the same key with other parameters is an `idempotency_error`; a
  * key whose first request is still running gets 409 (the SDKs retry that).
- * Server errors (5xx) are not saved, so a retry after one runs again.
+ * What is saved follows Stripe's rule (`savesIdempotentResult`): nothing for
+ * a request refused before it ran, anything once it ran, a 500 included.
  */
 export function idempotency(rt: Runtime): MiddlewareHandler<ApiEnv> {
   const inProgress = new Set<string>();
@@ -328,7 +330,7 @@ export function idempotency(rt: Runtime): MiddlewareHandler<ApiEnv> {
     inProgress.add(lock);
     try {
       await next();
-      if (c.res.status < 500) {
+      if (savesIdempotentResult({ status: c.res.status, thrown: c.error })) {
         const body = await c.res.clone().text();
         await rt.store.putIdempotency({
           scope,
