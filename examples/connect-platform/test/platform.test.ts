@@ -283,6 +283,9 @@ describe('reference Connect platform', () => {
       failed = true;
     });
     endpoint = undefined as never;
+    // Live Connect endpoints get the test events of accounts connected in live mode (test transactions under
+    // a production application): this account is one.
+    acct = (await h.stripe(LIVE_KEY).accounts.create({ type: 'express' })).id;
     const p = await start('live-only', LIVE_KEY);
     const id = await publish('payout.failed', {
       id: 'po_t',

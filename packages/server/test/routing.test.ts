@@ -31,8 +31,13 @@ function ep(over: Partial<RoutableEndpoint>): RoutableEndpoint {
   };
 }
 
-const connected: AccountLink = { platformId: P, connected: true };
-const disconnected: AccountLink = { platformId: P, connected: false };
+const BOTH = { test: true, live: true };
+/** Connected in both modes: every Connect rule applies. */
+const connected: AccountLink = { platformId: P, connected: true, modes: BOTH };
+/** Disconnected in every mode; its deauthorization event carries the modes it had. */
+const disconnected: AccountLink = { platformId: P, connected: false, modes: BOTH };
+const liveOnly: AccountLink = { platformId: P, connected: true, modes: { test: false, live: true } };
+const testOnly: AccountLink = { platformId: P, connected: true, modes: { test: true, live: false } };
 
 type Row = [
   name: string,
@@ -145,6 +150,70 @@ const table: Row[] = [
     connected,
     { connect: true, ownerAccountId: C },
     { deliver: false, reason: 'other_account' },
+  ],
+  // By connection mode (the support article "Connect account webhook configurations").
+  [
+    'live-only account: live event → live Connect endpoint',
+    { accountId: C, livemode: live, type: 'account.updated' },
+    liveOnly,
+    { connect: true, livemode: live },
+    { deliver: true, scope: 'connect' },
+  ],
+  [
+    'live-only account: test event → live Connect endpoint',
+    { accountId: C, livemode: test_, type: 'account.updated' },
+    liveOnly,
+    { connect: true, livemode: live },
+    { deliver: true, scope: 'connect' },
+  ],
+  [
+    'live-only account: test event ✗ test Connect endpoint',
+    { accountId: C, livemode: test_, type: 'account.updated' },
+    liveOnly,
+    { connect: true, livemode: test_ },
+    { deliver: false, reason: 'mode_mismatch' },
+  ],
+  [
+    'live-only account: live event ✗ test Connect endpoint',
+    { accountId: C, livemode: live, type: 'account.updated' },
+    liveOnly,
+    { connect: true, livemode: test_ },
+    { deliver: false, reason: 'mode_mismatch' },
+  ],
+  [
+    'test-only account: test event → test Connect endpoint',
+    { accountId: C, livemode: test_, type: 'account.updated' },
+    testOnly,
+    { connect: true, livemode: test_ },
+    { deliver: true, scope: 'connect' },
+  ],
+  [
+    'test-only account: test event ✗ live Connect endpoint',
+    { accountId: C, livemode: test_, type: 'account.updated' },
+    testOnly,
+    { connect: true, livemode: live },
+    { deliver: false, reason: 'mode_mismatch' },
+  ],
+  [
+    'test-only account: live event ✗ live Connect endpoint',
+    { accountId: C, livemode: live, type: 'account.updated' },
+    testOnly,
+    { connect: true, livemode: live },
+    { deliver: false, reason: 'mode_mismatch' },
+  ],
+  [
+    'test-only account: its own live endpoint is its own business',
+    { accountId: C, livemode: live, type: 'account.updated' },
+    testOnly,
+    { ownerAccountId: C, livemode: live },
+    { deliver: true, scope: 'account' },
+  ],
+  [
+    'deauthorized in live mode only: its test event → live Connect endpoint no more',
+    { accountId: C, livemode: test_, type: 'account.updated' },
+    testOnly,
+    { connect: true, livemode: live },
+    { deliver: false, reason: 'mode_mismatch' },
   ],
   // Deauthorization.
   [

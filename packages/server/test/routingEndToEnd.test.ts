@@ -36,7 +36,12 @@ describe.each(ENGINES)('routing end to end (%s)', (engine) => {
     });
     const test = h.stripe();
     const live = h.stripe(LIVE_KEY);
-    const c1 = await test.accounts.create({ type: 'custom' });
+    // Connected in both modes (a Switchboard extension), in live mode only (made with the live key), in test mode only.
+    const both = await h.api('POST', '/v1/accounts', { type: 'custom', connect_mode: 'both' });
+    expect(both.status, JSON.stringify(both.body)).toBe(200);
+    const c1 = both.body as Stripe.Account;
+    const cLive = await live.accounts.create({ type: 'express' });
+    const cTest = await test.accounts.create({ type: 'express' });
     const c2 = await test.accounts.create({ type: 'standard' });
 
     const secrets = new Map<string, string>(); // path → secret
@@ -62,7 +67,7 @@ describe.each(ENGINES)('routing end to end (%s)', (engine) => {
     await test.webhookEndpoints.update(off.id, { disabled: true });
     await endpoint(test, '/c1-own', {}, c1.id);
 
-    async function publish(type: string, opts: { account?: string; livemode?: boolean } = {}) {
+    async function publish(type: string, opts: { account?: string; livemode?: boolean } = {}, status = 200) {
       const res = await h.api(
         'POST',
         '/v1/events',
@@ -72,7 +77,7 @@ describe.each(ENGINES)('routing end to end (%s)', (engine) => {
           ...(opts.livemode ? { authorization: `Bearer ${LIVE_KEY}` } : {}),
         },
       );
-      expect(res.status).toBe(200);
+      expect(res.status, JSON.stringify(res.body)).toBe(status);
       return res.body as Stripe.Event;
     }
 
@@ -87,12 +92,22 @@ describe.each(ENGINES)('routing end to end (%s)', (engine) => {
     expected.set(e4.id, ['/connect-live']);
     const e5 = await publish('payout.failed', { account: c1.id });
     expected.set(e5.id, ['/c1-own', '/connect-live', '/connect-payouts', '/connect-test']);
+    // Live only: its live and test events go to live Connect endpoints, never to test ones.
+    const e6 = await publish('account.updated', { account: cLive.id, livemode: true });
+    expected.set(e6.id, ['/connect-live']);
+    const e7 = await publish('account.updated', { account: cLive.id });
+    expected.set(e7.id, ['/connect-live']);
+    // Test only: its test events go to test Connect endpoints only, and a live key cannot act as it.
+    const e8 = await publish('account.updated', { account: cTest.id });
+    expected.set(e8.id, ['/connect-test']);
+    const refused = await publish('account.updated', { account: cTest.id, livemode: true }, 403);
+    expect((refused as unknown as { error: { code: string } }).error.code).toBe('account_invalid');
     await test.accounts.del(c2.id);
     const deauth = await test.events.list(
       { type: 'account.application.deauthorized' },
       { stripeAccount: c2.id },
     );
-    expected.set(deauth.data[0]!.id, ['/connect-live', '/connect-test']);
+    expected.set(deauth.data[0]!.id, ['/connect-test']);
     // After deauthorization the platform cannot act as the account, so nothing more of it reaches the platform.
     const after = await h.api(
       'POST',
@@ -103,10 +118,18 @@ describe.each(ENGINES)('routing end to end (%s)', (engine) => {
     expect(after.status).toBe(403);
 
     for (const [id, paths] of expected) {
+      const accountOf: Record<string, string> = {
+        [e3.id]: c1.id,
+        [e4.id]: c1.id,
+        [e5.id]: c1.id,
+        [e6.id]: cLive.id,
+        [e7.id]: cLive.id,
+        [e8.id]: cTest.id,
+        [deauth.data[0]!.id]: c2.id,
+      };
       const ev = await h.api('GET', `/v1/events/${id}`, undefined, {
-        ...(id === e2.id || id === e4.id ? { authorization: `Bearer ${LIVE_KEY}` } : {}),
-        ...([e3.id, e4.id, e5.id].includes(id) ? { 'stripe-account': c1.id } : {}),
-        ...(id === deauth.data[0]!.id ? { 'stripe-account': c2.id } : {}),
+        ...([e2.id, e4.id, e6.id].includes(id) ? { authorization: `Bearer ${LIVE_KEY}` } : {}),
+        ...(accountOf[id] ? { 'stripe-account': accountOf[id] } : {}),
       });
       expect(ev.body.pending_webhooks, id).toBe(paths.length);
     }

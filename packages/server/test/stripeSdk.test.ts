@@ -5,7 +5,7 @@
 
 import type Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
+import { ENGINES, type Harness, LIVE_KEY, startHarness } from './helpers/switchboard.js';
 
 describe.each(ENGINES)('stripe SDK against Switchboard (%s)', (engine) => {
   let h: Harness;
@@ -168,5 +168,124 @@ describe.each(ENGINES)('stripe SDK against Switchboard (%s)', (engine) => {
       statusCode: 401,
       message: 'Invalid API Key provided: sk_test_****1234',
     });
+  });
+
+  it('creates accounts with controller properties, deriving type as Stripe does', async () => {
+    const stripe = h.stripe();
+    const express = await stripe.accounts.create({
+      controller: {
+        fees: { payer: 'application' },
+        losses: { payments: 'application' },
+        stripe_dashboard: { type: 'express' },
+      },
+    });
+    expect(express.type).toBe('express');
+    expect(express.controller).toMatchObject({
+      type: 'application',
+      is_controller: true,
+      fees: { payer: 'application' },
+      losses: { payments: 'application' },
+      requirement_collection: 'stripe',
+      stripe_dashboard: { type: 'express' },
+    });
+    expect((await stripe.accounts.create({ controller: {} })).type).toBe('standard');
+    const custom = await stripe.accounts.create({
+      controller: {
+        fees: { payer: 'application' },
+        losses: { payments: 'application' },
+        requirement_collection: 'application',
+        stripe_dashboard: { type: 'none' },
+      },
+    });
+    expect(custom.type).toBe('custom');
+    const mixed = await stripe.accounts.create({
+      controller: { fees: { payer: 'application' }, stripe_dashboard: { type: 'none' } },
+    });
+    expect(mixed.type).toBe('none');
+    expect((await stripe.accounts.create({ type: 'custom' })).controller?.requirement_collection).toBe(
+      'application',
+    );
+    // Neither: Stripe's defaults. Both, or a bad value: a 400 naming the parameter.
+    expect((await stripe.accounts.create({})).type).toBe('standard');
+    await expect(
+      stripe.accounts.create({ type: 'express', controller: { stripe_dashboard: { type: 'full' } } }),
+    ).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'controller',
+    });
+    await expect(
+      stripe.accounts.create({ controller: { stripe_dashboard: { type: 'fancy' as 'full' } } }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'controller[stripe_dashboard][type]' });
+  });
+
+  it('retrieves its own account with GET /v1/account, and a connected one with stripeAccount', async () => {
+    const stripe = h.stripe();
+    // Both ways stripe-node reaches GET /v1/account.
+    const platform = await stripe.accounts.retrieveCurrent();
+    expect(platform.id).toBe(h.sb.platform.id);
+    expect(platform.charges_enabled).toBe(true);
+    expect((await stripe.accounts.retrieve(null)).id).toBe(h.sb.platform.id);
+    const acct = await stripe.accounts.create({ type: 'express' });
+    expect((await stripe.accounts.retrieveCurrent({}, { stripeAccount: acct.id })).id).toBe(acct.id);
+  });
+
+  it('filters the account list by created', async () => {
+    const stripe = h.stripe();
+    const a = await stripe.accounts.create({ type: 'express' });
+    h.clock.advance(10_000);
+    const b = await stripe.accounts.create({ type: 'express' });
+    expect((await stripe.accounts.list({ created: { gt: a.created } })).data.map((x) => x.id)).toEqual([
+      b.id,
+    ]);
+    expect((await stripe.accounts.list({ created: { lte: a.created } })).data.map((x) => x.id)).toEqual([
+      a.id,
+    ]);
+    expect((await stripe.accounts.list({ created: b.created })).data.map((x) => x.id)).toEqual([b.id]);
+  });
+
+  it('keeps each account to the modes it is connected in', async () => {
+    const test = h.stripe();
+    const live = h.stripe(LIVE_KEY);
+    const testOnly = await test.accounts.create({ type: 'express' });
+    const liveOnly = await live.accounts.create({ type: 'express' });
+
+    // A live key cannot see a test-only account, nor act as it.
+    await expect(live.accounts.retrieve(testOnly.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(live.accounts.update(testOnly.id, { email: 'x@example.com' })).rejects.toMatchObject({
+      statusCode: 404,
+    });
+    await expect(live.accounts.del(testOnly.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(live.webhookEndpoints.list({}, { stripeAccount: testOnly.id })).rejects.toMatchObject({
+      statusCode: 403,
+      code: 'account_invalid',
+    });
+    // Reading events stays open, and a live key sees no test event.
+    expect((await live.events.list({}, { stripeAccount: testOnly.id })).data).toEqual([]);
+    expect((await live.accounts.list()).data.map((a) => a.id)).toEqual([liveOnly.id]);
+
+    // A test key acts as a live-connected account (test transactions), but cannot change or disconnect it.
+    expect((await test.accounts.retrieve(liveOnly.id)).id).toBe(liveOnly.id);
+    expect((await test.events.list({}, { stripeAccount: liveOnly.id })).object).toBe('list');
+    await expect(test.accounts.update(liveOnly.id, { email: 'x@example.com' })).rejects.toMatchObject({
+      statusCode: 403,
+      code: 'account_invalid',
+    });
+    await expect(test.accounts.del(liveOnly.id)).rejects.toMatchObject({ statusCode: 403 });
+    expect((await test.accounts.list()).data.map((a) => a.id)).toEqual([liveOnly.id, testOnly.id]);
+
+    // Connected in both: a live key disconnecting it leaves it connected in test mode.
+    const both = (await h.api('POST', '/v1/accounts', { type: 'express', connect_mode: 'both' }))
+      .body as Stripe.Account;
+    await live.accounts.del(both.id);
+    await expect(live.accounts.retrieve(both.id)).rejects.toMatchObject({ statusCode: 404 });
+    expect((await test.accounts.update(both.id, { email: 'still@example.com' })).email).toBe(
+      'still@example.com',
+    );
+    const gone = await live.events.list(
+      { type: 'account.application.deauthorized' },
+      { stripeAccount: both.id },
+    );
+    expect(gone.data).toHaveLength(1);
+    expect(gone.data[0]!.livemode).toBe(true);
   });
 });

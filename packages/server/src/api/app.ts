@@ -8,7 +8,7 @@ import { StoreError } from '../store/errors.js';
 import type { ApiEnv, Runtime } from './context.js';
 import { ApiError, internalError, invalid, unavailable, unrecognizedUrl } from './errors.js';
 import { authenticate, idempotency, params, requestId } from './middleware.js';
-import { accountRoutes } from './routes/accounts.js';
+import { accountRoutes, ownAccountRoutes } from './routes/accounts.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 
@@ -63,6 +63,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/webhook_endpoints', webhookEndpointRoutes(rt));
   app.route('/v1/events', eventRoutes(rt));
   app.route('/v1/accounts', accountRoutes(rt));
+  app.route('/v1/account', ownAccountRoutes(rt));
   for (const [prefix, routes] of Object.entries(options.extraRoutes ?? {})) app.route(prefix, routes);
 
   app.notFound((c) => {

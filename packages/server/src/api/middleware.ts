@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
 import { randomToken } from '../ids.js';
+import { keySeesAccount } from '../routing/connectionModes.js';
 import type { ApiKeyRecord } from '../store/types.js';
 import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../stripe/apiVersions.js';
 import { closestName } from '../stripe/suggest.js';
@@ -232,21 +233,27 @@ export async function resolveCaller(
   let connectedAccount = null;
   if (acting && acting !== rt.platform.id) {
     const account = await rt.store.getAccount(acting);
-    if (!account || account.platformId !== rt.platform.id) {
-      throw new ApiError(
+    const noAccess = () =>
+      new ApiError(
         403,
         'permission_error',
         `The provided key '${maskKey(key)}' does not have access to account '${acting}' (or that account does not exist). Application access may have been revoked.`,
         'account_invalid',
       );
-    }
-    if (account.deauthorizedAt !== null && !readOnlyEvents) {
-      throw new ApiError(
-        403,
-        'permission_error',
-        `The account '${acting}' has disconnected this platform (account.application.deauthorized); the platform no longer has access to it.`,
-        'account_invalid',
-      );
+    if (!account || account.platformId !== rt.platform.id) throw noAccess();
+    // A key acts as accounts connected in its mode (a test key also as live-connected ones). Reading events
+    // stays open for every account of the platform, so that it keeps reading the past of one that left a
+    // mode (its deauthorization event included); the key's mode still picks which events it sees.
+    if (!keySeesAccount(account.connectedModes, record.livemode) && !readOnlyEvents) {
+      if (account.deauthorizedAt !== null) {
+        throw new ApiError(
+          403,
+          'permission_error',
+          `The account '${acting}' has disconnected this platform (account.application.deauthorized); the platform no longer has access to it.`,
+          'account_invalid',
+        );
+      }
+      throw noAccess();
     }
     connectedAccount = account;
   }

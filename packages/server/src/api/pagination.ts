@@ -1,8 +1,8 @@
 /** Stripe's list conventions: `limit` 1–100 (default 10), `starting_after` xor `ending_before`. */
 
-import type { Page, PageQuery } from '../store/types.js';
-import { invalid } from './errors.js';
-import type { Params } from './params.js';
+import type { CreatedRange, Page, PageQuery } from '../store/types.js';
+import { invalid, invalidParam } from './errors.js';
+import { Params } from './params.js';
 
 export const PAGE_PARAMS = ['limit', 'starting_after', 'ending_before'] as const;
 
@@ -29,4 +29,23 @@ export interface ListObject<T> {
 
 export function listObject<R, T>(url: string, page: Page<R>, map: (r: R) => T): ListObject<T> {
   return { object: 'list', url, has_more: page.hasMore, data: page.data.map(map) };
+}
+
+/** Stripe's `created` list filter: a timestamp, or a hash of gt, gte, lt, lte (unix seconds). */
+export function createdRange(p: Params): CreatedRange | undefined {
+  const raw = p.raw['created'];
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw === 'string' || typeof raw === 'number') {
+    const n = p.int('created', { min: 0 })!;
+    return { gte: n, lte: n };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw invalidParam('created', 'created must be a timestamp or a hash of gt, gte, lt, lte.');
+  const range: CreatedRange = {};
+  const sub = new Params(raw as Record<string, unknown>, ['gt', 'gte', 'lt', 'lte'], 'created');
+  for (const op of ['gt', 'gte', 'lt', 'lte'] as const) {
+    const v = sub.int(op, { min: 0 });
+    if (v !== undefined) range[op] = v;
+  }
+  return range;
 }

@@ -118,6 +118,23 @@ export class Params {
     });
   }
 
+  /** One of a fixed set of strings (Stripe's enums): anything else is a 400 naming the parameter. */
+  choice<T extends string>(
+    name: string,
+    values: readonly T[],
+    opts: { required?: boolean } = {},
+  ): T | undefined {
+    const v = this.string(name, opts);
+    if (v === undefined || v === '') {
+      if (opts.required) throw missingParam(this.path(name));
+      return undefined;
+    }
+    if (!(values as readonly string[]).includes(v)) {
+      throw invalidParam(this.path(name), `Invalid ${this.path(name)}: must be one of ${values.join(', ')}.`);
+    }
+    return v as T;
+  }
+
   /** A hash (nested params or a JSON object). */
   object(name: string, opts: { required?: boolean } = {}): Record<string, unknown> | undefined {
     const v = this.raw[name];

@@ -4,7 +4,7 @@
  */
 
 import type Stripe from 'stripe';
-import type { JsonObject } from '../store/types.js';
+import type { JsonObject, PlatformRecord } from '../store/types.js';
 
 export const ACCOUNT_TYPES = ['standard', 'express', 'custom'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
@@ -23,7 +23,8 @@ const INITIAL_REQUIREMENTS = [
 
 export interface NewAccountInput {
   id: string;
-  type: AccountType;
+  /** The legacy type, or `none` when the controller properties match none (accountController.ts). */
+  type: AccountType | 'none';
   createdUnix: number;
   country?: string;
   email?: string | null;
@@ -102,6 +103,31 @@ export function newAccountObject(input: NewAccountInput): Stripe.Account {
     type: input.type,
   } satisfies Stripe.Account;
   return account;
+}
+
+/** The platform's own account, as `GET /v1/account` shows it: onboarded, controlling itself. */
+export function platformAccountObject(platform: PlatformRecord): Stripe.Account {
+  const base = newAccountObject({
+    id: platform.id,
+    type: 'standard',
+    createdUnix: Math.floor(platform.createdAt / 1000),
+  });
+  const done = {
+    ...base.requirements!,
+    currently_due: [],
+    eventually_due: [],
+    past_due: [],
+    disabled_reason: null,
+  };
+  return {
+    ...base,
+    business_profile: { ...base.business_profile!, name: platform.name },
+    charges_enabled: true,
+    controller: { type: 'account' },
+    details_submitted: true,
+    payouts_enabled: true,
+    requirements: done,
+  };
 }
 
 /** Top-level keys whose values differ, with their old values (arrays and objects whole). */

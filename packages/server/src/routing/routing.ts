@@ -6,12 +6,15 @@
  * 1. Account endpoints (`connect: false`) of the event's own account, same mode.
  * 2. If the account is a connected account of a platform (still connected, or
  *    this is the `account.application.deauthorized` event itself), the
- *    platform's Connect endpoints: live events → live Connect endpoints only;
- *    test events → test AND live Connect endpoints.
+ *    platform's Connect endpoints, by the modes the account is connected in
+ *    (connectionModes.ts): live only → its live and test events to live
+ *    Connect endpoints; test only → test events to test Connect endpoints;
+ *    both → live events to live ones, test events to both.
  * 3. In every case the endpoint is enabled and its `enabled_events` hold `*`
  *    or the type.
  */
 
+import { type ConnectedModes, connectEndpointReceives } from './connectionModes.js';
 import { matchesEnabledEvents } from './eventTypes.js';
 
 export const DEAUTHORIZED_EVENT = 'account.application.deauthorized';
@@ -25,8 +28,10 @@ export interface RoutedEvent {
 /** How the event's account hangs off a platform; null when the account is a platform itself. */
 export interface AccountLink {
   platformId: string;
-  /** false once the account disconnected the platform. */
+  /** false once the account disconnected the platform in every mode. */
   connected: boolean;
+  /** The modes it is connected in; for its deauthorization event, those it had until then. */
+  modes: ConnectedModes;
 }
 
 export interface RoutableEndpoint {
@@ -62,8 +67,8 @@ export function routeDecision(
       return { deliver: false, reason: 'other_account' };
     if (!link.connected && event.type !== DEAUTHORIZED_EVENT)
       return { deliver: false, reason: 'not_connected' };
-    // Live Connect endpoints also get test events; test Connect endpoints never get live ones.
-    if (event.livemode && !ep.livemode) return { deliver: false, reason: 'mode_mismatch' };
+    if (!connectEndpointReceives(link.modes, event.livemode, ep.livemode))
+      return { deliver: false, reason: 'mode_mismatch' };
     scope = 'connect';
   }
   if (ep.status !== 'enabled') return { deliver: false, reason: 'disabled' };
@@ -77,7 +82,7 @@ export function routeDecision(
  *
  * @example
  * routeEvent({ accountId: 'acct_c', livemode: false, type: 'payout.failed' },
- *            { platformId: 'acct_p', connected: true }, endpoints) // ['we_…', …]
+ *            { platformId: 'acct_p', connected: true, modes: { test: true, live: false } }, endpoints) // ['we_…', …]
  */
 export function routeEvent(
   event: RoutedEvent,

@@ -8,6 +8,7 @@ import { toUnixSeconds } from '../clock.js';
 import type { Reservation } from '../delivery/dispatcher.js';
 import { newId } from '../ids.js';
 import { buildEvent, type StripeEventShape, serializeEvent } from '../objects/event.js';
+import { isConnected } from '../routing/connectionModes.js';
 import { type AccountLink, candidateOwners, routeEvent } from '../routing/routing.js';
 import type {
   ClaimedDelivery,
@@ -58,7 +59,11 @@ export async function accountLink(
   if (accountId === platformId) return null;
   const account = await store.getAccount(accountId);
   if (!account) throw new Error(`unknown account ${accountId}`);
-  return { platformId: account.platformId, connected: account.deauthorizedAt === null };
+  return {
+    platformId: account.platformId,
+    connected: isConnected(account.connectedModes),
+    modes: account.connectedModes,
+  };
 }
 
 export async function publishEvent(deps: PublishDeps, input: PublishInput): Promise<StoredEvent> {

@@ -9,6 +9,7 @@ import type {
   ApiKeyRecord,
   AttemptRecord,
   ClaimedDelivery,
+  CreatedRange,
   DeliveryRecord,
   DeliveryStatus,
   EndpointRecord,
@@ -55,7 +56,23 @@ export type AccountRow = {
   object: unknown;
   created_at: Int;
   deauthorized_at: Int | null;
+  connected_test: Bool;
+  connected_live: Bool;
 };
+
+export const ACCOUNT_COLUMNS =
+  'id, platform_id, object, created_at, deauthorized_at, connected_test, connected_live';
+
+/** Stripe's `created` filter (unix seconds) on a column of milliseconds: the bounds, inclusive-exclusive. */
+export function createdMsBounds(c: CreatedRange): { from: number | null; before: number | null } {
+  const lows = [c.gt !== undefined ? (c.gt + 1) * 1000 : null, c.gte !== undefined ? c.gte * 1000 : null];
+  const highs = [c.lt !== undefined ? c.lt * 1000 : null, c.lte !== undefined ? (c.lte + 1) * 1000 : null];
+  const pick = (xs: (number | null)[], f: (...n: number[]) => number) => {
+    const n = xs.filter((x): x is number => x !== null);
+    return n.length ? f(...n) : null;
+  };
+  return { from: pick(lows, Math.max), before: pick(highs, Math.min) };
+}
 
 /** An account row as a record. */
 export function toAccount(r: AccountRow): AccountRecord {
@@ -64,6 +81,7 @@ export function toAccount(r: AccountRow): AccountRecord {
     platformId: r.platform_id,
     object: json<JsonObject>(r.object),
     createdAt: int(r.created_at),
+    connectedModes: { test: bool(r.connected_test), live: bool(r.connected_live) },
     deauthorizedAt: intOrNull(r.deauthorized_at),
   };
 }

@@ -8,6 +8,8 @@
  * clock themselves, so tests drive time.
  */
 
+import type { ConnectedModes } from '../routing/connectionModes.js';
+
 export type JsonObject = { [key: string]: unknown };
 
 /** The one platform a server runs for. */
@@ -35,8 +37,24 @@ export interface AccountRecord {
   platformId: string;
   object: JsonObject;
   createdAt: number;
-  /** Set once the account disconnected (account.application.deauthorized). */
+  /** The modes it is connected to its platform in (routing/connectionModes.ts). */
+  connectedModes: ConnectedModes;
+  /** Set once the account disconnected in every mode (account.application.deauthorized). */
   deauthorizedAt: number | null;
+}
+
+/** What `updateAccount` may change besides the object. */
+export interface AccountChanges {
+  connectedModes?: ConnectedModes;
+  deauthorizedAt?: number | null;
+}
+
+/** Which accounts `listAccounts` returns. */
+export interface AccountFilter {
+  /** Only those connected in live mode (what a live key sees). */
+  connectedLive?: boolean;
+  /** Stripe's `created` filter, unix seconds. */
+  created?: CreatedRange;
 }
 
 export interface EndpointSecret {
@@ -315,9 +333,9 @@ export interface Store {
   // Connected accounts
   createAccount(account: AccountRecord): Promise<void>;
   getAccount(id: string): Promise<AccountRecord | null>;
-  /** Replace the account object (and optionally mark it deauthorized). */
-  updateAccount(id: string, object: JsonObject, deauthorizedAt?: number | null): Promise<void>;
-  listAccounts(platformId: string, page: PageQuery): Promise<Page<AccountRecord>>;
+  /** Replace the account object (and optionally its connection modes and deauthorization). */
+  updateAccount(id: string, object: JsonObject, changes?: AccountChanges): Promise<void>;
+  listAccounts(platformId: string, page: PageQuery, filter?: AccountFilter): Promise<Page<AccountRecord>>;
 
   // Webhook endpoints
   createEndpoint(endpoint: EndpointRecord): Promise<void>;

@@ -46,6 +46,7 @@ export function account(id: string, over: Partial<AccountRecord> = {}): AccountR
     platformId: PLATFORM.id,
     object: { id, object: 'account', type: 'express', charges_enabled: false },
     createdAt: T0,
+    connectedModes: { test: true, live: false },
     deauthorizedAt: null,
     ...over,
   };
@@ -251,13 +252,45 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         });
         expect((await store.getAccount('acct_1'))?.deauthorizedAt).toBeNull();
 
-        await store.updateAccount('acct_1', { id: 'acct_1' }, T0 + 5);
+        await store.updateAccount('acct_1', { id: 'acct_1' }, { deauthorizedAt: T0 + 5 });
         expect((await store.getAccount('acct_1'))?.deauthorizedAt).toBe(T0 + 5);
         // undefined leaves the mark alone, null clears it
         await store.updateAccount('acct_1', { id: 'acct_1', v: 2 });
         expect((await store.getAccount('acct_1'))?.deauthorizedAt).toBe(T0 + 5);
-        await store.updateAccount('acct_1', { id: 'acct_1', v: 3 }, null);
+        await store.updateAccount('acct_1', { id: 'acct_1', v: 3 }, { deauthorizedAt: null });
         expect(await store.getAccount('acct_1')).toMatchObject({ deauthorizedAt: null, object: { v: 3 } });
+      });
+
+      it('keeps the modes an account is connected in, and changes them alone', async () => {
+        await store.createAccount(account('acct_1', { connectedModes: { test: false, live: true } }));
+        expect((await store.getAccount('acct_1'))?.connectedModes).toEqual({ test: false, live: true });
+        await store.updateAccount('acct_1', { id: 'acct_1' }, { connectedModes: { test: true, live: true } });
+        expect(await store.getAccount('acct_1')).toMatchObject({
+          connectedModes: { test: true, live: true },
+          deauthorizedAt: null,
+        });
+        await store.updateAccount('acct_1', { id: 'acct_1', v: 2 });
+        expect((await store.getAccount('acct_1'))?.connectedModes).toEqual({ test: true, live: true });
+      });
+
+      it('lists only live-connected accounts when asked, and by created (unix seconds)', async () => {
+        await store.createAccount(account('acct_t', { createdAt: T0 }));
+        await store.createAccount(
+          account('acct_l', { createdAt: T0 + 1500, connectedModes: { test: false, live: true } }),
+        );
+        await store.createAccount(
+          account('acct_b', { createdAt: T0 + 3000, connectedModes: { test: true, live: true } }),
+        );
+        const s = Math.floor(T0 / 1000);
+        expect(
+          ids((await store.listAccounts(PLATFORM.id, { limit: 10 }, { connectedLive: true })).data),
+        ).toEqual(['acct_b', 'acct_l']);
+        const created = async (c: Record<string, number>) =>
+          ids((await store.listAccounts(PLATFORM.id, { limit: 10 }, { created: c })).data);
+        expect(await created({ gt: s })).toEqual(['acct_b', 'acct_l']);
+        expect(await created({ gte: s + 1, lte: s + 1 })).toEqual(['acct_l']);
+        expect(await created({ lt: s + 1 })).toEqual(['acct_t']);
+        expect(await created({ lte: s + 3 })).toEqual(['acct_b', 'acct_l', 'acct_t']);
       });
 
       it('keeps the key order of the account object', async () => {

@@ -1,21 +1,42 @@
-/** `/v1/accounts`: the platform's connected accounts. Updates emit `account.updated`; DELETE deauthorizes. */
+/**
+ * `/v1/accounts`: the platform's connected accounts, and `/v1/account`, the
+ * caller's own. Updates emit `account.updated`; DELETE deauthorizes. Each
+ * account is connected in the mode of the key that created it (or both, a
+ * Switchboard extension): routing/connectionModes.ts has who sees and changes
+ * what.
+ */
 
 import { Hono } from 'hono';
 import { toUnixSeconds } from '../../clock.js';
 import { newId } from '../../ids.js';
 import {
   ACCOUNT_TYPES,
-  type AccountType,
   mergeHash,
   newAccountObject,
+  platformAccountObject,
   previousAttributes,
 } from '../../objects/account.js';
+import {
+  type ControllerProperties,
+  controllerForType,
+  controllerObject,
+  typeOfController,
+  withDefaults,
+} from '../../objects/accountController.js';
+import {
+  CONNECT_MODES,
+  isConnected,
+  keyChangesAccount,
+  keySeesAccount,
+  modesAfterDeauthorization,
+  modesAtCreation,
+} from '../../routing/connectionModes.js';
 import { DEAUTHORIZED_EVENT } from '../../routing/routing.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject } from '../../store/types.js';
-import type { ApiEnv, Runtime } from '../context.js';
-import { invalidParam, noSuch } from '../errors.js';
-import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
+import type { ApiEnv, Caller, Runtime } from '../context.js';
+import { ApiError, invalidParam, noSuch } from '../errors.js';
+import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { publishDeps } from './events.js';
 
@@ -29,6 +50,9 @@ const SIMULATED_FIELDS = ['charges_enabled', 'payouts_enabled', 'details_submitt
 
 const CREATE_PARAMS = [
   'type',
+  'controller',
+  // Switchboard extension: the modes the account is connected in (default: the key's).
+  'connect_mode',
   'email',
   'country',
   'metadata',
@@ -113,58 +137,104 @@ function applyUpdate(object: JsonObject, p: Params): JsonObject {
 export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
-  async function connected(id: string): Promise<AccountRecord> {
+  /** An account the caller's key sees (a live key never sees a test-only one). */
+  async function visible(caller: Caller, id: string): Promise<AccountRecord> {
     const account = await rt.store.getAccount(id);
-    if (!account || account.platformId !== rt.platform.id || account.deauthorizedAt !== null) {
+    if (
+      !account ||
+      account.platformId !== rt.platform.id ||
+      !keySeesAccount(account.connectedModes, caller.livemode) ||
+      // A connected account sees itself only.
+      (caller.connectedAccount !== null && caller.connectedAccount.id !== id)
+    ) {
       throw noSuch('account', id);
     }
     return account;
   }
 
-  app.post('/', async (c) => {
-    const p = new Params(c.get('params'), CREATE_PARAMS);
-    const type = p.string('type', { required: true })!;
-    if (!(ACCOUNT_TYPES as readonly string[]).includes(type)) {
-      throw invalidParam('type', `Invalid type: must be one of ${ACCOUNT_TYPES.join(', ')}.`);
+  /** An account the caller's key may change: one connected in the key's mode. */
+  async function changeable(caller: Caller, id: string): Promise<AccountRecord> {
+    const account = await visible(caller, id);
+    if (!keyChangesAccount(account.connectedModes, caller.livemode)) {
+      const mode = caller.livemode ? 'live' : 'test';
+      throw new ApiError(
+        403,
+        'permission_error',
+        `The account '${id}' is not connected to this platform in ${mode} mode: a ${mode} key can act as it but not change or disconnect it.`,
+        'account_invalid',
+      );
     }
+    return account;
+  }
+
+  app.post('/', async (c) => {
+    const caller = c.get('caller');
+    const p = new Params(c.get('params'), CREATE_PARAMS);
+    if (caller.connectedAccount) {
+      throw new ApiError(
+        403,
+        'permission_error',
+        'Only a platform can create connected accounts; remove the Stripe-Account header.',
+      );
+    }
+    const controller = controllerParam(p);
+    const type = p.choice('type', ACCOUNT_TYPES);
+    if (type && controller) {
+      throw invalidParam('controller', 'Pass either type or controller, not both.');
+    }
+    // Neither: Stripe's defaults for every controller property, a standard account.
+    const properties = controller ?? (type ? controllerForType(type) : withDefaults({}));
+    const connectMode = p.choice('connect_mode', CONNECT_MODES);
     const country = p.string('country');
     if (country !== undefined && !/^[A-Za-z]{2}$/.test(country)) {
       throw invalidParam('country', 'Invalid country: use a two-letter ISO code such as US.');
     }
     const now = rt.clock();
     const id = newId('acct', 16);
-    const base = newAccountObject({
-      id,
-      type: type as AccountType,
-      createdUnix: toUnixSeconds(now),
-      ...(country ? { country: country.toUpperCase() } : {}),
-    }) as unknown as JsonObject;
+    const base = {
+      ...newAccountObject({
+        id,
+        type: typeOfController(properties),
+        createdUnix: toUnixSeconds(now),
+        ...(country ? { country: country.toUpperCase() } : {}),
+      }),
+      controller: controllerObject(properties),
+    } as unknown as JsonObject;
     const object = applyUpdate(base, p);
     await rt.store.createAccount({
       id,
       platformId: rt.platform.id,
       object,
       createdAt: now,
+      connectedModes: modesAtCreation(caller.livemode, connectMode),
       deauthorizedAt: null,
     });
     return c.json(object);
   });
 
   app.get('/', async (c) => {
-    const p = new Params(c.get('params'), [...PAGE_PARAMS]);
-    const page = await rt.store.listAccounts(rt.platform.id, pageQuery(p));
+    const caller = c.get('caller');
+    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'created']);
+    const created = createdRange(p);
+    // A connected account lists no accounts: it has none under it.
+    if (caller.connectedAccount)
+      return c.json(listObject('/v1/accounts', { data: [], hasMore: false }, (a) => a));
+    const page = await rt.store.listAccounts(rt.platform.id, pageQuery(p), {
+      ...(caller.livemode ? { connectedLive: true } : {}),
+      ...(created ? { created } : {}),
+    });
     return c.json(listObject('/v1/accounts', page, (a) => a.object));
   });
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);
-    return c.json((await connected(c.req.param('id'))).object);
+    return c.json((await visible(c.get('caller'), c.req.param('id'))).object);
   });
 
   app.post('/:id', async (c) => {
     const caller = c.get('caller');
     const p = new Params(c.get('params'), UPDATE_PARAMS);
-    const account = await connected(c.req.param('id'));
+    const account = await changeable(caller, c.req.param('id'));
     const next = applyUpdate(account.object, p);
     const prev = previousAttributes(account.object, next);
     if (Object.keys(prev).length === 0) return c.json(account.object);
@@ -182,12 +252,17 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
     return c.json(next);
   });
 
-  // The account disconnects the platform: the event goes out, then the platform loses the account.
+  // The account disconnects the platform in the key's mode: the event goes out as it leaves, and once it is
+  // connected in no mode the platform loses the account.
   app.delete('/:id', async (c) => {
     const caller = c.get('caller');
     new Params(c.get('params'), []);
-    const account = await connected(c.req.param('id'));
-    await rt.store.updateAccount(account.id, account.object, rt.clock());
+    const account = await changeable(caller, c.req.param('id'));
+    const modes = modesAfterDeauthorization(account.connectedModes, caller.livemode);
+    await rt.store.updateAccount(account.id, account.object, {
+      connectedModes: modes,
+      ...(isConnected(modes) ? {} : { deauthorizedAt: rt.clock() }),
+    });
     await publishEvent(publishDeps(rt), {
       accountId: account.id,
       livemode: caller.livemode,
@@ -196,10 +271,46 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
       apiVersion: rt.defaultApiVersion,
       requestId: c.get('requestId'),
       idempotencyKey: c.req.header('idempotency-key') ?? null,
-      link: { platformId: rt.platform.id, connected: false },
+      link: { platformId: rt.platform.id, connected: isConnected(modes), modes: account.connectedModes },
     });
     return c.json({ id: account.id, object: 'account', deleted: true });
   });
 
+  return app;
+}
+
+/** `controller[…]` on create: Stripe's controller properties, defaults filled in. */
+function controllerParam(p: Params): ControllerProperties | undefined {
+  const raw = p.object('controller');
+  if (raw === undefined) return undefined;
+  const c = new Params(raw, ['fees', 'losses', 'requirement_collection', 'stripe_dashboard'], 'controller');
+  const sub = (name: string, key: string) => {
+    const v = c.object(name);
+    return v === undefined ? undefined : new Params(v, [key], `controller[${name}]`);
+  };
+  const feesPayer = sub('fees', 'payer')?.choice('payer', ['account', 'application'] as const);
+  const lossesPayments = sub('losses', 'payments')?.choice('payments', ['application', 'stripe'] as const);
+  const requirementCollection = c.choice('requirement_collection', ['application', 'stripe'] as const);
+  const dashboard = sub('stripe_dashboard', 'type')?.choice('type', ['express', 'full', 'none'] as const);
+  return withDefaults({
+    ...(feesPayer ? { feesPayer } : {}),
+    ...(lossesPayments ? { lossesPayments } : {}),
+    ...(requirementCollection ? { requirementCollection } : {}),
+    ...(dashboard ? { dashboard } : {}),
+  });
+}
+
+/**
+ * `GET /v1/account`: the caller's own account, the platform (`stripe.accounts.retrieve()`),
+ * or with `Stripe-Account` the connected account it acts as.
+ */
+export function ownAccountRoutes(rt: Runtime): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.get('/', (c) => {
+    new Params(c.get('params'), []);
+    const caller = c.get('caller');
+    if (caller.connectedAccount) return c.json(caller.connectedAccount.object);
+    return c.json(platformAccountObject(rt.platform));
+  });
   return app;
 }

@@ -6,10 +6,10 @@ import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTyp
 import { routeDecision } from '../../routing/routing.js';
 import { accountLink, publishEvent } from '../../services/publish.js';
 import { listenKeyFor } from '../../sessions/listenHub.js';
-import type { CreatedRange, EventQuery, JsonObject, StoredEvent } from '../../store/types.js';
+import type { EventQuery, JsonObject, StoredEvent } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
 import { invalid, invalidParam, missingParam, noSuch, unknownParam } from '../errors.js';
-import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
+import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { Params } from '../params.js';
 import { attemptForApi } from './attempts.js';
 
@@ -22,24 +22,6 @@ async function visibleEvent(rt: Runtime, caller: Caller, id: string): Promise<St
     throw noSuch('event', id);
   }
   return event;
-}
-
-function createdRange(p: Params): CreatedRange | undefined {
-  const raw = p.raw['created'];
-  if (raw === undefined || raw === '') return undefined;
-  if (typeof raw === 'string' || typeof raw === 'number') {
-    const n = p.int('created', { min: 0 })!;
-    return { gte: n, lte: n };
-  }
-  if (!isHash(raw))
-    throw invalidParam('created', 'created must be a timestamp or a hash of gt, gte, lt, lte.');
-  const range: CreatedRange = {};
-  const sub = new Params(raw, ['gt', 'gte', 'lt', 'lte'], 'created');
-  for (const op of ['gt', 'gte', 'lt', 'lte'] as const) {
-    const v = sub.int(op, { min: 0 });
-    if (v !== undefined) range[op] = v;
-  }
-  return range;
 }
 
 export function eventRoutes(rt: Runtime): Hono<ApiEnv> {

@@ -2,10 +2,12 @@ import type pg from 'pg';
 import { cursorNotFound, finishPage, likePrefix, planPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import {
+  ACCOUNT_COLUMNS,
   type AccountRow,
   type ApiKeyRow,
   ATTEMPT_COLUMNS,
   type AttemptRow,
+  createdMsBounds,
   DELIVERY_COLUMNS,
   type DeliveryRow,
   ENDPOINT_COLUMNS,
@@ -23,6 +25,8 @@ import {
   toPlatform,
 } from '../rows.js';
 import type {
+  AccountChanges,
+  AccountFilter,
   AccountRecord,
   ApiKeyRecord,
   AttemptQuery,
@@ -71,7 +75,6 @@ const EVENT_SELECT = `SELECT e.id, e.account_id, e.livemode, e.type, e.created_u
   ${PENDING_COUNT} AS pending_webhooks FROM events e`;
 const PLATFORM_SELECT = 'SELECT id, application_id, name, created_at FROM platforms LIMIT 1';
 const API_KEY_COLUMNS = 'hash, platform_id, livemode, hint, created_at';
-const ACCOUNT_COLUMNS = 'id, platform_id, object, created_at, deauthorized_at';
 
 /** A WHERE clause with numbered parameters, built up condition by condition. */
 class Where {
@@ -255,12 +258,14 @@ class PostgresStore implements Store {
 
   async createAccount(a: AccountRecord): Promise<void> {
     try {
-      await this.pool.query(`INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`, [
+      await this.pool.query(`INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
         a.id,
         a.platformId,
         JSON.stringify(a.object),
         a.createdAt,
         a.deauthorizedAt,
+        a.connectedModes.test,
+        a.connectedModes.live,
       ]);
     } catch (err) {
       throw mapWriteError(err, `Account ${a.id}`);
@@ -272,25 +277,39 @@ class PostgresStore implements Store {
     return row === undefined ? null : toAccount(row);
   }
 
-  async updateAccount(id: string, object: JsonObject, deauthorizedAt?: number | null): Promise<void> {
-    if (deauthorizedAt === undefined) {
-      await this.run('UPDATE accounts SET object = $2 WHERE id = $1', [id, JSON.stringify(object)]);
-    } else {
-      await this.run('UPDATE accounts SET object = $2, deauthorized_at = $3 WHERE id = $1', [
-        id,
-        JSON.stringify(object),
-        deauthorizedAt,
-      ]);
+  async updateAccount(id: string, object: JsonObject, changes: AccountChanges = {}): Promise<void> {
+    const params: unknown[] = [id, JSON.stringify(object)];
+    const sets = ['object = $2'];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (changes.connectedModes) {
+      set('connected_test', changes.connectedModes.test);
+      set('connected_live', changes.connectedModes.live);
     }
+    if (changes.deauthorizedAt !== undefined) set('deauthorized_at', changes.deauthorizedAt);
+    await this.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = $1`, params);
   }
 
-  async listAccounts(platformId: string, page: PageQuery): Promise<Page<AccountRecord>> {
+  async listAccounts(
+    platformId: string,
+    page: PageQuery,
+    filter: AccountFilter = {},
+  ): Promise<Page<AccountRecord>> {
     const { rows, plan } = await this.page<AccountRow>(
       `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
       'seq',
       'accounts',
       (w) => w.add(`platform_id = ${w.param(platformId)}`),
-      () => {},
+      (w) => {
+        if (filter.connectedLive) w.add('connected_live');
+        if (filter.created) {
+          const { from, before } = createdMsBounds(filter.created);
+          if (from !== null) w.add(`created_at >= ${w.param(from)}`);
+          if (before !== null) w.add(`created_at < ${w.param(before)}`);
+        }
+      },
       page,
     );
     return finishPage(rows.map(toAccount), plan);

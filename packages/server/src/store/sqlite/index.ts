@@ -2,10 +2,12 @@ import { loadMigrations } from '../migrations.js';
 import { cursorNotFound, finishPage, globPrefix, planPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import {
+  ACCOUNT_COLUMNS,
   type AccountRow,
   type ApiKeyRow,
   ATTEMPT_COLUMNS,
   type AttemptRow,
+  createdMsBounds,
   DELIVERY_COLUMNS,
   type DeliveryRow,
   ENDPOINT_COLUMNS,
@@ -23,6 +25,8 @@ import {
   toPlatform,
 } from '../rows.js';
 import type {
+  AccountChanges,
+  AccountFilter,
   AccountRecord,
   ApiKeyRecord,
   AttemptQuery,
@@ -234,12 +238,14 @@ class SqliteStore implements Store {
   async createAccount(a: AccountRecord): Promise<void> {
     try {
       this.run(
-        'INSERT INTO accounts (id, platform_id, object, created_at, deauthorized_at) VALUES (?, ?, ?, ?, ?)',
+        `INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
         a.id,
         a.platformId,
         JSON.stringify(a.object),
         a.createdAt,
         a.deauthorizedAt,
+        bit(a.connectedModes.test),
+        bit(a.connectedModes.live),
       );
     } catch (err) {
       throw mapWriteError(err, `Account ${a.id}`);
@@ -247,31 +253,40 @@ class SqliteStore implements Store {
   }
 
   async getAccount(id: string): Promise<AccountRecord | null> {
-    const row = this.get<AccountRow>(
-      'SELECT id, platform_id, object, created_at, deauthorized_at FROM accounts WHERE id = ?',
-      id,
-    );
+    const row = this.get<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`, id);
     return row === undefined ? null : toAccount(row);
   }
 
-  async updateAccount(id: string, object: JsonObject, deauthorizedAt?: number | null): Promise<void> {
-    if (deauthorizedAt === undefined) {
-      this.run('UPDATE accounts SET object = ? WHERE id = ?', JSON.stringify(object), id);
-    } else {
-      this.run(
-        'UPDATE accounts SET object = ?, deauthorized_at = ? WHERE id = ?',
-        JSON.stringify(object),
-        deauthorizedAt,
-        id,
-      );
+  async updateAccount(id: string, object: JsonObject, changes: AccountChanges = {}): Promise<void> {
+    const sets = ['object = ?'];
+    const params: unknown[] = [JSON.stringify(object)];
+    if (changes.connectedModes) {
+      sets.push('connected_test = ?', 'connected_live = ?');
+      params.push(bit(changes.connectedModes.test), bit(changes.connectedModes.live));
     }
+    if (changes.deauthorizedAt !== undefined) {
+      sets.push('deauthorized_at = ?');
+      params.push(changes.deauthorizedAt);
+    }
+    this.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`, ...params, id);
   }
 
-  async listAccounts(platformId: string, page: PageQuery): Promise<Page<AccountRecord>> {
+  async listAccounts(
+    platformId: string,
+    page: PageQuery,
+    filter: AccountFilter = {},
+  ): Promise<Page<AccountRecord>> {
+    const where = new Where().add('platform_id = ?', platformId);
+    if (filter.connectedLive) where.add('connected_live = 1');
+    if (filter.created) {
+      const { from, before } = createdMsBounds(filter.created);
+      if (from !== null) where.add('created_at >= ?', from);
+      if (before !== null) where.add('created_at < ?', before);
+    }
     const { rows, plan } = this.page<AccountRow>(
-      'SELECT id, platform_id, object, created_at, deauthorized_at FROM accounts',
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
       'seq',
-      new Where().add('platform_id = ?', platformId),
+      where,
       new Where().add('platform_id = ?', platformId),
       'accounts',
       page,
