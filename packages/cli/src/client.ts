@@ -17,6 +17,10 @@ export interface ApiClientOptions {
 export interface RequestOptions {
   stripeAccount?: string;
   idempotencyKey?: string;
+  /** `Stripe-Version`. */
+  stripeVersion?: string;
+  /** More headers, sent as given (they win over the defaults). */
+  headers?: Record<string, string>;
 }
 
 /** The API answered with an error (Stripe's shape), or could not be reached. */
@@ -94,6 +98,8 @@ export class ApiClient {
       const q = encodeQuery(params);
       if (q) url += `?${q}`;
     }
+    if (opts.stripeVersion) headers['stripe-version'] = opts.stripeVersion;
+    for (const [name, value] of Object.entries(opts.headers ?? {})) headers[name.toLowerCase()] = value;
     let res: Response;
     try {
       res = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });

@@ -161,12 +161,20 @@ describe('edits', () => {
     expect((PAYOUT.fixtures[0]!.params as any).data.object.failure_code).toBe('account_closed');
   });
 
+  it('read as the Stripe CLI reads them: --override adds what is missing, --add never replaces', () => {
+    const edited = applyEdits(PAYOUT, [
+      parseEdit('override', 'payout:data.object.description=Weekly'),
+      parseEdit('add', 'payout:data.object.failure_code=ignored'),
+    ]);
+    expect((edited.fixtures[0]!.params as any).data.object).toMatchObject({
+      description: 'Weekly',
+      failure_code: 'account_closed',
+    });
+  });
+
   it('name the unknown step or path in one line', () => {
     expect(() => applyEdits(PAYOUT, [parseEdit('override', 'payot:data.object.amount=1')])).toThrow(
       "--override payot:data.object.amount=1: no fixture step named 'payot' (steps: payout)",
-    );
-    expect(() => applyEdits(PAYOUT, [parseEdit('override', 'payout:data.object.amout=1')])).toThrow(
-      "--override payout:data.object.amout=1: step 'payout' has no parameter data.object.amout (use --add to add one)",
     );
     expect(() => applyEdits(PAYOUT, [parseEdit('remove', 'payout:data.nope')])).toThrow(
       "--remove payout:data.nope: step 'payout' has no parameter data.nope",
@@ -180,6 +188,51 @@ describe('edits', () => {
 describe('validation', () => {
   const base = (steps: unknown[]) => JSON.stringify({ _meta: { template_version: 0 }, fixtures: steps });
   const step = { name: 'a', path: '/v1/accounts', method: 'post' };
+
+  it("accepts the Stripe CLI's format: its meta, env, and step keys", () => {
+    const file = parseFixture(
+      JSON.stringify({
+        _meta: { template_version: 0, exclude_metadata: false, aliases: ['x'] },
+        env: { CUSTOMER: '${customer:id}' },
+        fixtures: [
+          {
+            name: 'customer',
+            path: '/v1/customers',
+            method: 'post',
+            params: { email: 'jenny@example.com', description: '${time-now-RFC3339}' },
+            idempotency_key: '${generate-uuid}',
+            headers: { 'X-Test': 'yes' },
+            context: 'ctx',
+            api_base: 'https://api.stripe.com',
+          },
+          { name: 'declined', path: '/v1/charges', method: 'post', expected_error_type: 'card_error' },
+        ],
+      }),
+      'stripe.json',
+    );
+    expect(file.fixtures[0]).toMatchObject({
+      idempotency_key: '${generate-uuid}',
+      headers: { 'X-Test': 'yes' },
+    });
+    expect(file.fixtures[1]!.expected_error_type).toBe('card_error');
+    expect(() => parseFixture(base([{ ...step, headers: { a: 1 } }]), 'f')).toThrow(
+      /"headers" must be an object of strings/,
+    );
+  });
+
+  it("resolves the Stripe CLI's built-ins", () => {
+    const ctx = {
+      responses: new Map(),
+      livemode: false,
+      env: {},
+      now: () => 1_764_324_000,
+      newId: (p: string) => `${p}_1`,
+    };
+    expect(resolveReferences('${time-now-RFC3339}', ctx)).toBe('2025-11-28T10:00:00Z');
+    expect(resolveReferences('${generate-uuid}', ctx)).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
 
   it('accepts a minimal fixture and lower-cases the method', () => {
     expect(parseFixture(base([{ ...step, method: 'POST' }]), 'f.json').fixtures[0]!.method).toBe('post');
@@ -334,10 +387,79 @@ describe('running against a server', () => {
     expect(run.events.map((e) => e.type)).toEqual(['account.application.deauthorized']);
   });
 
+  it('runs as the platform by default, with idempotency keys, headers, --skip, --api-version and expected errors', async () => {
+    const file = parseFixture(
+      JSON.stringify({
+        _meta: { template_version: 0 },
+        fixtures: [
+          {
+            name: 'first',
+            path: '/v1/events',
+            method: 'post',
+            idempotency_key: 'fixed-${.env:RUN}',
+            params: { type: 'customer.created', data: { object: { id: 'cus_1', object: 'customer' } } },
+          },
+          {
+            name: 'replayed',
+            path: '/v1/events',
+            method: 'post',
+            idempotency_key: 'fixed-${.env:RUN}',
+            params: { type: 'customer.created', data: { object: { id: 'cus_1', object: 'customer' } } },
+          },
+          { name: 'skipped', path: '/v1/nothing_here', method: 'get' },
+          {
+            name: 'refused',
+            path: '/v1/webhook_endpoints',
+            method: 'post',
+            params: { url: 'https://example.com/h', enabled_events: ['account.udpated'] },
+            expected_error_type: 'invalid_request_error',
+          },
+          {
+            name: 'versioned',
+            path: '/v1/events/${first:id}',
+            method: 'get',
+            headers: { 'Stripe-Version': 'garbage' },
+            expected_error_type: 'invalid_request_error',
+          },
+        ],
+      }),
+      'f',
+    );
+    const run = await runFixture(file, {
+      client,
+      env: { RUN: '1' },
+      skip: ['skipped'],
+      apiVersion: '2024-06-20',
+    });
+    // On the platform's own account: no account made, the event has none.
+    expect(run.account).toBeNull();
+    expect(run.events[0]).toMatchObject({ type: 'customer.created', account: null });
+    expect((run.responses['replayed'] as { id: string }).id).toBe(
+      (run.responses['first'] as { id: string }).id,
+    );
+    expect(run.responses['skipped']).toBeUndefined();
+    expect(run.responses['refused']).toMatchObject({ error: { param: 'enabled_events[0]' } });
+    // The step's own header wins over --api-version.
+    expect(run.responses['versioned']).toMatchObject({ error: { param: 'Stripe-Version' } });
+    await expect(runFixture(file, { client, env: { RUN: '2' }, skip: ['nope'] })).rejects.toThrow(
+      /^--skip nope: no fixture step named 'nope'/,
+    );
+    const unexpected = parseFixture(
+      JSON.stringify({
+        _meta: { template_version: 0 },
+        fixtures: [{ name: 'ok', path: '/v1/events', method: 'get', expected_error_type: 'card_error' }],
+      }),
+      'f',
+    );
+    await expect(runFixture(unexpected, { client })).rejects.toThrow(
+      /was expected to fail with card_error, and succeeded/,
+    );
+  });
+
   it("fails with the step and the API's message on one line", async () => {
     const bad = new ApiClient({ apiBase: client.apiBase, apiKey: 'sk_test_wrongwrongwrong1234' });
     await expect(runFixture(PAYOUT, { client: bad })).rejects.toThrow(
-      /^creating a connected account for the fixture failed: Invalid API Key provided: sk_test_\*+1234$/,
+      /^looking for the connected account earlier triggers used failed: Invalid API Key provided: sk_test_\*+1234$/,
     );
     await expect(runFixture(PAYOUT, { client, account: 'acct_doesnotexist' })).rejects.toThrow(
       /^fixture step 'payout' \(POST \/v1\/events\) failed: The provided key .* does not have access to account 'acct_doesnotexist'/,

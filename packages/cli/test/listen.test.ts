@@ -194,6 +194,47 @@ describe('switchboard listen', () => {
     ]);
   });
 
+  it('trigger customer.created: on the platform it reaches --forward-to and makes no account; with --stripe-account, --forward-connect-to', async () => {
+    const env = { SWITCHBOARD_API_KEY: TEST_KEY, SWITCHBOARD_API_BASE: h.url };
+    await stopListeners();
+    const listener = listen();
+    await listener.waitForOutput(/signing secret is/);
+    const accountsBefore = (await h.stripe().accounts.list({ limit: 100 })).data.length;
+    const own = spawnCli(['trigger', 'customer.created', '--format', 'json'], env);
+    procs.push(own);
+    expect(await own.exited, own.stderr()).toBe(0);
+    const ownEvent = (JSON.parse(own.stdout()) as { events: { id: string; account: string | null }[] })
+      .events[0]!;
+    expect(ownEvent.account).toBeNull();
+    await until(() => accountRx.requests.some((r) => JSON.parse(r.body.toString()).id === ownEvent.id));
+    const arrived = JSON.parse(
+      accountRx.requests.find((r) => JSON.parse(r.body.toString()).id === ownEvent.id)!.body.toString(),
+    );
+    expect(arrived.account).toBeUndefined();
+    expect((await h.stripe().accounts.list({ limit: 100 })).data.length).toBe(accountsBefore);
+
+    const connected = spawnCli(
+      ['trigger', 'customer.created', '--stripe-account', acct, '--format', 'json'],
+      env,
+    );
+    procs.push(connected);
+    expect(await connected.exited, connected.stderr()).toBe(0);
+    const connectEvent = (JSON.parse(connected.stdout()) as { events: { id: string }[] }).events[0]!;
+    await until(() => connectRx.requests.some((r) => JSON.parse(r.body.toString()).id === connectEvent.id));
+    expect(accountRx.requests.some((r) => JSON.parse(r.body.toString()).id === connectEvent.id)).toBe(false);
+  });
+
+  it('without --forward-to, listen prints the events and forwards nothing', async () => {
+    await stopListeners();
+    const p = spawnCli(['listen'], { SWITCHBOARD_API_KEY: TEST_KEY, SWITCHBOARD_API_BASE: h.url });
+    procs.push(p);
+    await p.waitForOutput(/signing secret is/);
+    const before = accountRx.requests.length + connectRx.requests.length;
+    const id = await publish('customer.created');
+    await p.waitForOutput(new RegExp(`--> customer\\.created \\[${id}\\]`));
+    expect(accountRx.requests.length + connectRx.requests.length).toBe(before);
+  });
+
   it('--print-secret prints the stable secret and exits', async () => {
     const p = spawnCli(['listen', '--print-secret'], {
       SWITCHBOARD_API_KEY: TEST_KEY,

@@ -22,6 +22,7 @@ let sb: Switchboard;
 let url: string;
 let rx: Receiver;
 let secret: string;
+let ownSecret: string;
 let dir: string;
 const stripe = new Stripe('sk_test_unused', { telemetry: false });
 
@@ -51,7 +52,9 @@ async function delivered(id: string): Promise<Stripe.Event & { account?: string 
   const find = () => rx.requests.find((r) => (JSON.parse(r.body.toString()) as { id: string }).id === id);
   await until(() => find() !== undefined, 10_000);
   const req = find()!;
-  return stripe.webhooks.constructEvent(req.body, String(req.headers['stripe-signature']), secret);
+  // The platform's own events reach its account endpoint, a connected account's its Connect endpoint.
+  const key = req.path === '/own' ? ownSecret : secret;
+  return stripe.webhooks.constructEvent(req.body, String(req.headers['stripe-signature']), key);
 }
 
 /** A direct API call, for checking state without another process. */
@@ -86,6 +89,12 @@ beforeAll(async () => {
     body: JSON.stringify({ url: `${rx.url}/connect`, enabled_events: ['*'], connect: true }),
   });
   secret = ((await res.json()) as { secret: string }).secret;
+  const own = await fetch(`${url}/v1/webhook_endpoints`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${rx.url}/own`, enabled_events: ['*'] }),
+  });
+  ownSecret = ((await own.json()) as { secret: string }).secret;
   dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
 });
 
@@ -105,7 +114,16 @@ describe.concurrent('switchboard trigger', () => {
     expect(r.stdout).toContain('payout.failed\n');
   });
 
-  it.each(listFixtureEvents())('%s reaches the Connect endpoint as the connected account', async (type) => {
+  /** Events only a connected account has: the trigger makes (or reuses) one. */
+  const CONNECTED_ONLY = [
+    'account.application.deauthorized',
+    'account.external_account.updated',
+    'account.updated',
+    'capability.updated',
+    'person.updated',
+  ];
+
+  it.each(listFixtureEvents())('%s happens where the Stripe CLI makes it happen', async (type) => {
     const r = await cli(['trigger', type]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
@@ -117,16 +135,35 @@ describe.concurrent('switchboard trigger', () => {
     const events = createdEvents(r.stdout);
     expect(events.map((e) => e.type)).toContain(type);
     const account = events[0]!.account;
-    expect(account).toMatch(/^acct_/);
+    if (CONNECTED_ONLY.includes(type)) expect(account).toMatch(/^acct_/);
+    else {
+      // On the platform's own account: no account made, the events reach its account endpoint.
+      expect(account).toBeNull();
+      expect(r.stdout).not.toMatch(/connected account/);
+    }
     for (const e of events) {
       const event = await delivered(e.id);
       expect(event.type).toBe(e.type);
-      expect(event.account).toBe(account);
+      expect(event.account).toBe(account ?? undefined);
       expect(event.livemode).toBe(false);
       // Every reference was resolved before publishing.
       expect(JSON.stringify(event)).not.toContain('${');
     }
   });
+
+  it.each(listFixtureEvents().filter((t) => !CONNECTED_ONLY.includes(t)))(
+    '%s with --stripe-account happens on that account and reaches the Connect endpoint',
+    async (type) => {
+      const acct = await cli(['accounts', 'create', '--format', 'json']);
+      const account = (JSON.parse(acct.stdout) as { id: string }).id;
+      const r = await cli(['trigger', type, '--stripe-account', account]);
+      expect(r.code, r.stderr).toBe(0);
+      for (const e of createdEvents(r.stdout)) {
+        expect(e.account).toBe(account);
+        expect((await delivered(e.id)).account).toBe(account);
+      }
+    },
+  );
 
   it('applies --override, --add and --remove, as the given --stripe-account', async () => {
     const acct = await cli(['accounts', 'create', '--email', 'seller@example.com', '--format', 'json']);
@@ -175,7 +212,7 @@ describe.concurrent('switchboard trigger', () => {
   it('an unknown event, an unknown fixture path and a bad API key each give one line and a non-zero exit', async () => {
     const [unknown, badPath, badStep, badKey] = await Promise.all([
       cli(['trigger', 'payout.exploded']),
-      cli(['trigger', 'payout.failed', '--override', 'payout:data.object.nope=1']),
+      cli(['trigger', 'payout.failed', '--remove', 'payout:data.object.nope']),
       cli(['trigger', 'payout.failed', '--remove', 'payot:data']),
       cli(['trigger', 'payout.failed', '--api-key', 'sk_test_notTheRightKey9999']),
     ]);
@@ -185,7 +222,7 @@ describe.concurrent('switchboard trigger', () => {
     );
     expectOneErrorLine(
       badPath,
-      /^switchboard: --override payout:data\.object\.nope=1: step 'payout' has no parameter data\.object\.nope/,
+      /^switchboard: --remove payout:data\.object\.nope: step 'payout' has no parameter data\.object\.nope/,
     );
     expectOneErrorLine(badStep, /^switchboard: --remove payot:data: no fixture step named 'payot'/);
     expectOneErrorLine(badKey, /Invalid API Key provided: sk_test_\*+9999$/);
@@ -193,6 +230,60 @@ describe.concurrent('switchboard trigger', () => {
 });
 
 describe.concurrent('switchboard fixtures <file>', () => {
+  it("runs a fixture file written in the Stripe CLI's format", async () => {
+    const file = join(dir, 'stripe-format.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        _meta: { template_version: 0, exclude_metadata: false },
+        fixtures: [
+          {
+            name: 'seller',
+            path: '/v1/accounts',
+            method: 'post',
+            idempotency_key: '${generate-uuid}',
+            params: {
+              controller: {
+                stripe_dashboard: { type: 'express' },
+                fees: { payer: 'application' },
+                losses: { payments: 'application' },
+              },
+              email: 'seller@example.com',
+            },
+          },
+          {
+            name: 'onboarded',
+            path: '/v1/accounts/${seller:id}',
+            method: 'post',
+            headers: { 'X-Fixture': 'yes' },
+            params: {
+              business_profile: { url: 'https://seller.example.com' },
+              metadata: { at: '${time-now-RFC3339}' },
+            },
+          },
+          {
+            name: 'typo',
+            path: '/v1/webhook_endpoints',
+            method: 'post',
+            params: { url: 'https://example.com/h', enabled_events: ['account.udpated'] },
+            expected_error_type: 'invalid_request_error',
+          },
+        ],
+        env: { SELLER: '${seller:id}' },
+      }),
+    );
+    const r = await cli(['fixtures', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const [updated] = createdEvents(r.stdout);
+    expect(updated!.type).toBe('account.updated');
+    const event = await delivered(updated!.id);
+    expect(event.account).toBe(updated!.account);
+    expect((event.data.object as Stripe.Account).type).toBe('express');
+    expect((event.data.object as Stripe.Account).metadata!['at']).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
+  });
+
   it('runs a custom fixture with references to earlier steps and the environment', async () => {
     const file = join(dir, 'onboarding.json');
     writeFileSync(
@@ -262,10 +353,12 @@ describe.concurrent('switchboard fixtures <file>', () => {
 
 describe.concurrent('resource commands', () => {
   it('events list --format json, deliveries evt_… and events resend', async () => {
-    const t = await cli(['trigger', 'balance.available']);
+    const made = await cli(['accounts', 'create', '--format', 'json']);
+    const account = (JSON.parse(made.stdout) as { id: string }).id;
+    const t = await cli(['trigger', 'balance.available', '--stripe-account', account]);
     expect(t.code, t.stderr).toBe(0);
     const [created] = createdEvents(t.stdout);
-    const account = created!.account!;
+    expect(created!.account).toBe(account);
     await delivered(created!.id);
 
     // The attempt is recorded right after the receiver answers; wait for that state, then ask the CLI.
@@ -365,10 +458,10 @@ describe.concurrent('resource commands', () => {
     expect(upd.code, upd.stderr).toBe(0);
     expect(upd.stdout).toMatch(/Charges enabled:\s+yes/);
     expect(upd.stdout).toMatch(/Currently due:\s+-/);
-    const [deauth, list] = await Promise.all([
-      cli(['accounts', 'deauthorize', created.id]),
-      cli(['accounts', 'list', '--limit', '100']),
-    ]);
+    // Listed while connected; a deauthorized account is connected no more and leaves the list.
+    const list = await cli(['accounts', 'list', '--limit', '100']);
+    const deauth = await cli(['accounts', 'deauthorize', created.id]);
+    expect((await cli(['accounts', 'list', '--limit', '100'])).stdout).not.toContain(created.id);
     expect(deauth.stdout).toContain(`Deauthorized ${created.id}`);
     const events = await api('GET', '/v1/events', created.id);
     expect(events.data.map((e: { type: string }) => e.type)).toEqual([
@@ -379,5 +472,19 @@ describe.concurrent('resource commands', () => {
       /^ID\s+TYPE\s+EMAIL\s+COUNTRY\s+CHARGES\s+PAYOUTS\s+DETAILS\s+CREATED$/,
     );
     expect(list.stdout).toContain(created.id);
+  });
+});
+
+describe('switchboard trigger: the connected account it makes', () => {
+  it('is made once and reused by later triggers; a deauthorization always uses a new one', async () => {
+    const first = createdEvents((await cli(['trigger', 'account.updated'])).stdout)[0]!.account;
+    const second = await cli(['trigger', 'person.updated']);
+    expect(second.stdout).toMatch(new RegExp(`Using connected account ${first}, made by an earlier trigger`));
+    expect(createdEvents(second.stdout)[0]!.account).toBe(first);
+    const gone = createdEvents((await cli(['trigger', 'account.application.deauthorized'])).stdout)[0]!
+      .account;
+    expect(gone).not.toBe(first);
+    // The shared account is still there for the next trigger.
+    expect(createdEvents((await cli(['trigger', 'capability.updated'])).stdout)[0]!.account).toBe(first);
   });
 });

@@ -15,6 +15,10 @@ export interface EditFlags {
   override?: string[];
   add?: string[];
   remove?: string[];
+  /** `--skip`: step names not run. */
+  skip?: string[];
+  /** `--api-version`: the `Stripe-Version` of every call. */
+  apiVersion?: string;
 }
 
 /** The `--override/--add/--remove` flags, parsed and applied in that order. */
@@ -30,7 +34,7 @@ export function withEdits(file: FixtureFile, flags: EditFlags): FixtureFile {
 /** Run a fixture with the command's flags, printing progress as the Stripe CLI does (text) or the result (json). */
 export async function runAndReport(
   file: FixtureFile,
-  flags: GlobalFlags,
+  flags: GlobalFlags & EditFlags,
   verb: 'Trigger' | 'Fixture',
 ): Promise<FixtureRun> {
   const json = wantsJsonOutput(flags);
@@ -40,11 +44,15 @@ export async function runAndReport(
   const run = await runFixture(file, {
     client,
     ...(flags.stripeAccount ? { account: flags.stripeAccount } : {}),
+    ...(flags.skip?.length ? { skip: flags.skip } : {}),
+    ...(flags.apiVersion ? { apiVersion: flags.apiVersion } : {}),
     onProgress: (p) => {
       if (json) return;
       if (p.kind === 'account') {
         out(
-          `Created connected account ${p.account} for this fixture (pass --stripe-account to use one of yours)`,
+          p.reused
+            ? `Using connected account ${p.account}, made by an earlier trigger (--stripe-account picks another)`
+            : `This event happens on a connected account: created ${p.account}, which later triggers reuse (--stripe-account picks another)`,
         );
       } else if (p.kind === 'setup') out(`Setting up fixture for: ${p.step}`);
       else out(`Running fixture for: ${p.step}`);

@@ -24,14 +24,17 @@ export function fixturesCommand(): Command {
     .addHelpText(
       'after',
       `
-Fixture file:
-  {"_meta": {"template_version": 0, "requires_account": true},
-   "fixtures": [{"name": "payout", "path": "/v1/events", "method": "post",
-                 "stripe_account": "\${.account}", "params": {"type": "payout.failed", "data": {"object": {…}}}}]}
+Fixture file (the Stripe CLI's format; its files run as they are):
+  {"_meta": {"template_version": 0},
+   "fixtures": [{"name": "customer", "path": "/v1/customers", "method": "post", "params": {"email": "a@b.co"},
+                 "idempotency_key": "\${generate-uuid}", "headers": {"X-Test": "1"}, "expected_error_type": …}]}
+Every step acts as --stripe-account's account, else as the platform; "stripe_account": "acct_…" (or null,
+the platform) on a step overrides that; "_meta": {"requires_account": true} makes the run use a connected
+account (made once, then reused) when --stripe-account names none.
 References in any string: \${step:json.path} (an earlier response, e.g. \${payout:data.object.id}),
-\${.account} (--stripe-account, or an account made when requires_account is true), \${.env:NAME},
-\${.livemode}, \${.now} (unix seconds), \${.id:prefix} (a fresh id such as po_…), \${ref|fallback}.
-A string that is exactly one reference keeps the value's JSON type.`,
+\${.account} (the run's connected account), \${.self} (the account the run acts as), \${.env:NAME},
+\${.livemode}, \${.now} (unix seconds), \${.id:prefix} (a fresh id such as po_…), \${generate-uuid},
+\${time-now-RFC3339}, \${ref|fallback}. A string that is exactly one reference keeps the value's JSON type.`,
     )
     .argument('<file>', 'fixture JSON file ({"_meta": {"template_version": 0}, "fixtures": [...]})')
     .action(async (file: string, flags: GlobalFlags & EditFlags) => {

@@ -42,6 +42,7 @@ Examples:
   $ switchboard listen --forward-to localhost:4242/webhook --forward-connect-to localhost:4242/connect
   $ switchboard listen --events account.updated,payout.failed --forward-to http://localhost:3000/hooks
   $ switchboard listen --print-secret
+  $ switchboard listen          # no --forward-to: events are printed, not forwarded
 
 The signing secret is the same every time for an API key, so it can live in your .env.
 Events published while listen is not running wait for it and arrive when it starts again.
@@ -67,8 +68,10 @@ The official Stripe CLI works against the same server: stripe listen --api-base 
         return;
       }
       const useConfigured = Boolean(flags.useConfiguredWebhooks || flags.loadFromWebhooksApi);
-      if (!forwardTo && !forwardConnectTo) {
-        throw new Error('Nothing to forward to: pass --forward-to (and optionally --forward-connect-to).');
+      if (useConfigured && !forwardTo && !forwardConnectTo) {
+        throw new Error(
+          "--use-configured-webhooks forwards to the endpoints' paths on --forward-to's host: pass --forward-to.",
+        );
       }
       const json = wantsJsonOutput(flags);
       const colour = palette(colorEnabled(process.stdout));

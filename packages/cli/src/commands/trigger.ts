@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { listFixtureEvents, loadFixture } from '../fixtures/catalog.js';
-import { publishRaw } from '../fixtures/engine.js';
+import { parseFixture, publishRaw } from '../fixtures/engine.js';
 import { clientFrom, type GlobalFlags } from '../globals.js';
 import { out, outJson, stdoutPalette, wantsJsonOutput } from '../output.js';
 import { apiCommand, collect } from './common.js';
@@ -13,19 +13,25 @@ interface TriggerFlags extends GlobalFlags, EditFlags {
   raw?: string;
 }
 
-/** Add `--override/--add/--remove` to a fixture-running command. */
+/** The Stripe CLI's fixture flags: `--override/--add/--remove`, `--skip`, `--api-version`. */
 export function withEditFlags(cmd: Command): Command {
   return cmd
-    .option('--override <step:path=value>', "change a step's parameter (repeatable)", collect)
-    .option('--add <step:path=value>', 'add a parameter to a step (repeatable)', collect)
-    .option('--remove <step:path>', "remove a step's parameter (repeatable)", collect);
+    .option(
+      '--override <step:path=value>',
+      "set a step's parameter, adding it if missing (repeatable)",
+      collect,
+    )
+    .option('--add <step:path=value>', 'add a parameter a step does not have yet (repeatable)', collect)
+    .option('--remove <step:path>', "remove a step's parameter (repeatable)", collect)
+    .option('--skip <step>', 'do not run this step (repeatable)', collect)
+    .option('--api-version <version>', 'send this Stripe-Version with every call');
 }
 
 export function triggerCommand(): Command {
   return withEditFlags(
     apiCommand(
       'trigger',
-      'Trigger an event: run its fixture (real API calls that end in the event) or publish --raw JSON.',
+      "Trigger an event: run its fixture (real API calls that end in the event) on the platform's own account, on --stripe-account's, or for account, person, external account and capability events on a connected account made once and reused; or run --raw (a whole fixture, or an event to publish).",
       [
         'switchboard trigger --list',
         'switchboard trigger payout.failed',
@@ -39,7 +45,10 @@ export function triggerCommand(): Command {
   )
     .argument('[event]', 'event type with a fixture, e.g. payout.failed (see --list)')
     .option('--list', 'list the events that have a fixture, one per line')
-    .option('--raw <json>', 'publish this event object ({type, data: {object}}) instead of a fixture')
+    .option(
+      '--raw <json>',
+      'a whole fixture ({"_meta": …, "fixtures": […]}) to run, or an event ({type, data: {object}}) to publish',
+    )
     .action(async (event: string | undefined, flags: TriggerFlags) => {
       const json = wantsJsonOutput(flags);
       if (flags.list) {
@@ -50,8 +59,15 @@ export function triggerCommand(): Command {
       }
       if (flags.raw !== undefined) {
         if (event) throw new Error('Pass either an event type or --raw, not both.');
-        if (flags.override || flags.add || flags.remove) {
-          throw new Error('--override, --add and --remove edit fixtures; --raw publishes its JSON as given.');
+        // A whole fixture, as the Stripe CLI's --raw takes it.
+        if (/^\s*\{[\s\S]*"fixtures"\s*:/.test(flags.raw)) {
+          await runAndReport(withEdits(parseFixture(flags.raw, '--raw'), flags), flags, 'Trigger');
+          return;
+        }
+        if (flags.override || flags.add || flags.remove || flags.skip) {
+          throw new Error(
+            '--override, --add, --remove and --skip edit fixtures; --raw publishes an event as given.',
+          );
         }
         const client = clientFrom({ ...flags, stripeAccount: undefined });
         const created = await publishRaw(client, flags.raw, flags.stripeAccount);

@@ -51,8 +51,11 @@ export interface AccountChanges {
 
 /** Which accounts `listAccounts` returns. */
 export interface AccountFilter {
-  /** Only those connected in live mode (what a live key sees). */
-  connectedLive?: boolean;
+  /**
+   * Only those a key of this mode sees (routing/connectionModes.ts): live,
+   * those connected in live mode; test, those connected in either.
+   */
+  seenByKeyOfMode?: 'test' | 'live';
   /** Stripe's `created` filter, unix seconds. */
   created?: CreatedRange;
 }

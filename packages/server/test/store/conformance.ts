@@ -273,7 +273,14 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect((await store.getAccount('acct_1'))?.connectedModes).toEqual({ test: true, live: true });
       });
 
-      it('lists only live-connected accounts when asked, and by created (unix seconds)', async () => {
+      it('lists the accounts a key of a mode sees, and by created (unix seconds)', async () => {
+        await store.createAccount(
+          account('acct_gone', {
+            createdAt: T0 - 1000,
+            connectedModes: { test: false, live: false },
+            deauthorizedAt: T0,
+          }),
+        );
         await store.createAccount(account('acct_t', { createdAt: T0 }));
         await store.createAccount(
           account('acct_l', { createdAt: T0 + 1500, connectedModes: { test: false, live: true } }),
@@ -282,15 +289,16 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           account('acct_b', { createdAt: T0 + 3000, connectedModes: { test: true, live: true } }),
         );
         const s = Math.floor(T0 / 1000);
-        expect(
-          ids((await store.listAccounts(PLATFORM.id, { limit: 10 }, { connectedLive: true })).data),
-        ).toEqual(['acct_b', 'acct_l']);
+        const seen = async (mode: 'test' | 'live') =>
+          ids((await store.listAccounts(PLATFORM.id, { limit: 10 }, { seenByKeyOfMode: mode })).data);
+        expect(await seen('live')).toEqual(['acct_b', 'acct_l']);
+        expect(await seen('test')).toEqual(['acct_b', 'acct_l', 'acct_t']);
         const created = async (c: Record<string, number>) =>
           ids((await store.listAccounts(PLATFORM.id, { limit: 10 }, { created: c })).data);
         expect(await created({ gt: s })).toEqual(['acct_b', 'acct_l']);
         expect(await created({ gte: s + 1, lte: s + 1 })).toEqual(['acct_l']);
-        expect(await created({ lt: s + 1 })).toEqual(['acct_t']);
-        expect(await created({ lte: s + 3 })).toEqual(['acct_b', 'acct_l', 'acct_t']);
+        expect(await created({ gte: s, lt: s + 1 })).toEqual(['acct_t']);
+        expect(await created({ gte: s, lte: s + 3 })).toEqual(['acct_b', 'acct_l', 'acct_t']);
       });
 
       it('keeps the key order of the account object', async () => {

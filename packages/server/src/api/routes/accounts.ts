@@ -220,7 +220,7 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
     if (caller.connectedAccount)
       return c.json(listObject('/v1/accounts', { data: [], hasMore: false }, (a) => a));
     const page = await rt.store.listAccounts(rt.platform.id, pageQuery(p), {
-      ...(caller.livemode ? { connectedLive: true } : {}),
+      seenByKeyOfMode: caller.livemode ? 'live' : 'test',
       ...(created ? { created } : {}),
     });
     return c.json(listObject('/v1/accounts', page, (a) => a.object));

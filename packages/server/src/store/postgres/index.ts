@@ -303,7 +303,8 @@ class PostgresStore implements Store {
       'accounts',
       (w) => w.add(`platform_id = ${w.param(platformId)}`),
       (w) => {
-        if (filter.connectedLive) w.add('connected_live');
+        if (filter.seenByKeyOfMode === 'live') w.add('connected_live');
+        if (filter.seenByKeyOfMode === 'test') w.add('(connected_test OR connected_live)');
         if (filter.created) {
           const { from, before } = createdMsBounds(filter.created);
           if (from !== null) w.add(`created_at >= ${w.param(from)}`);

@@ -277,7 +277,8 @@ class SqliteStore implements Store {
     filter: AccountFilter = {},
   ): Promise<Page<AccountRecord>> {
     const where = new Where().add('platform_id = ?', platformId);
-    if (filter.connectedLive) where.add('connected_live = 1');
+    if (filter.seenByKeyOfMode === 'live') where.add('connected_live = 1');
+    if (filter.seenByKeyOfMode === 'test') where.add('(connected_test = 1 OR connected_live = 1)');
     if (filter.created) {
       const { from, before } = createdMsBounds(filter.created);
       if (from !== null) where.add('created_at >= ?', from);
