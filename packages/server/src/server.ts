@@ -23,6 +23,7 @@ import {
 import { IDEMPOTENCY_TTL_MS, sha256 } from './api/middleware.js';
 import { type Clock, systemClock } from './clock.js';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.js';
+import { DEFAULT_DISABLE_AFTER_MS } from './delivery/giveUp.js';
 import { DEFAULT_LIVE_SCHEDULE_MS, DEFAULT_TEST_SCHEDULE_MS } from './delivery/retrySchedule.js';
 import { createSender } from './delivery/send.js';
 import { newId, randomToken } from './ids.js';
@@ -64,6 +65,8 @@ export interface SwitchboardConfig {
    * was created with its own `api_version`. One of Stripe's published versions.
    */
   defaultApiVersion?: string;
+  /** An endpoint that answers no 2xx for this long is disabled (default 3 days). */
+  disableAfterMs?: number;
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
@@ -153,6 +156,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     random: config.random ?? Math.random,
   };
   const sender = createSender({ timeoutMs, allowPrivateTargets: config.allowPrivateTargets ?? false });
+  const disableAfterMs = config.disableAfterMs ?? DEFAULT_DISABLE_AFTER_MS;
   const dispatcher = createDispatcher({
     store,
     sender,
@@ -164,7 +168,9 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     ...(config.maxInFlight ? { maxInFlight: config.maxInFlight } : {}),
     ...(config.perEndpointConcurrency ? { perEndpointConcurrency: config.perEndpointConcurrency } : {}),
     ...(config.idlePollMs ? { idlePollMs: config.idlePollMs } : {}),
+    disableAfterMs,
     onError: (error) => log.error('dispatcher error', { error: String(error) }),
+    onWarning: (message, fields) => log.warn(message, fields),
   });
 
   const runtime: Runtime = {
@@ -174,6 +180,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     dispatcher,
     allowPrivateTargets: config.allowPrivateTargets ?? false,
     defaultApiVersion: config.defaultApiVersion ?? DEFAULT_API_VERSION,
+    disableAfterMs,
     log,
     delivery,
     wake: (waiting) => {

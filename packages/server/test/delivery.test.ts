@@ -25,12 +25,13 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
   let failed = false;
   const open: Array<{ close(): Promise<void> }> = [];
 
-  async function setup(config: SwitchboardConfig = {}) {
+  /** `schedule` null: the server's own (Stripe-like) schedules. */
+  async function setup(config: SwitchboardConfig = {}, schedule: readonly number[] | null = SCHEDULE) {
     failed = false;
     onTestFailed(() => {
       failed = true;
     });
-    h = await startHarness(engine, { retrySchedule: SCHEDULE, ...config });
+    h = await startHarness(engine, { ...(schedule ? { retrySchedule: schedule } : {}), ...config });
     rx = await startReceiver();
   }
   afterEach(async (ctx) => {
@@ -104,28 +105,84 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     expect(byEndpoint).toHaveLength(3);
   });
 
-  it('disables an endpoint that fails for its whole retry window, and stops retrying it', async () => {
-    await setup();
+  it('gives a delivery up after its window, but disables the endpoint only after 3 days without a 2xx, warning first', async () => {
+    const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
+    await setup({
+      logger: { info() {}, error() {}, warn: (m, f) => warnings.push([m, f]) },
+    });
     const ep = await endpoint();
     rx.respond(fail(503));
-    const event = await publish();
+    const first = await publish();
+    const failingSince = h.clock();
     await h.sb.dispatcher.runOnce();
     for (let i = 0; i < SCHEDULE.length; i++) {
       await advanceToNextDue();
       expect(await h.sb.dispatcher.runOnce()).toBe(1);
     }
     expect(rx.requests).toHaveLength(1 + SCHEDULE.length);
+    expect(await h.sb.store.nextDueAt()).toBeNull();
+    // Given up, still owed, listed as not delivered; the endpoint stays, and says when it would be disabled.
+    expect((await h.api('GET', `/v1/events/${first.id}`)).body.pending_webhooks).toBe(1);
+    const undelivered = (await h.api('GET', '/v1/events?delivery_success=false')).body.data;
+    expect(undelivered.map((e: Stripe.Event) => e.id)).toEqual([first.id]);
+    const failing = (await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body;
+    expect(failing).toMatchObject({
+      status: 'enabled',
+      failing_since: Math.floor(failingSince / 1000),
+      disables_at: Math.floor(failingSince / 1000) + 3 * 24 * 3600,
+    });
+    expect(warnings).toEqual([]);
+
+    // Two days on, still failing: a warning in the log, nothing disabled.
+    h.clock.advance(2 * 24 * 3600_000);
+    await publish();
+    await h.sb.dispatcher.runOnce();
+    expect(warnings.map(([m]) => m)).toEqual(['endpoint failing: it will be disabled']);
+    expect(warnings[0]![1]).toMatchObject({ endpoint: ep.id });
+    expect((await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body.status).toBe('enabled');
+
+    // Three days without a 2xx: disabled at the next failure.
+    h.clock.advance(24 * 3600_000);
+    const third = await publish();
+    await h.sb.dispatcher.runOnce();
     const got = (await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body;
     expect(got.status).toBe('disabled');
-    expect(got.disabled_reason).toMatch(/retry window exhausted/);
-    expect(await h.sb.store.nextDueAt()).toBeNull();
-    // Still owed, and listed as not delivered.
-    expect((await h.api('GET', `/v1/events/${event.id}`)).body.pending_webhooks).toBe(1);
-    const undelivered = (await h.api('GET', '/v1/events?delivery_success=false')).body.data;
-    expect(undelivered.map((e: Stripe.Event) => e.id)).toEqual([event.id]);
-    // Events created while it is disabled are never sent to it.
-    const later = await publish();
-    expect(later.pending_webhooks).toBe(0);
+    expect(got.disabled_reason).toMatch(/^no successful delivery since .* \(3 days of failures\)$/);
+    expect(got.failing_since).toBeNull();
+    expect(warnings.map(([m]) => m).at(-1)).toBe('endpoint disabled: no 2xx for too long');
+    // Its deliveries wait; events created while it is disabled are never sent to it.
+    h.clock.advance(24 * 3600_000);
+    expect(await h.sb.dispatcher.runOnce()).toBe(0);
+    const whileDisabled = await publish();
+    expect(whileDisabled.pending_webhooks).toBe(0);
+
+    // Enabled again before they gave up: the retries resume (Stripe: "you can still expect to see future retry
+    // attempts").
+    rx.respond((_req, res) => res.end('ok'));
+    await h.api('POST', `/v1/webhook_endpoints/${ep.id}`, { disabled: false });
+    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    const delivered = rx.requests.filter((r) => JSON.parse(r.body.toString()).id === third.id);
+    expect(delivered.length).toBeGreaterThanOrEqual(2);
+    expect((await h.api('GET', `/v1/events/${third.id}`)).body.pending_webhooks).toBe(0);
+    expect((await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body).toMatchObject({
+      status: 'enabled',
+      failing_since: null,
+      disables_at: null,
+    });
+  });
+
+  it('test mode: an endpoint failing for hours is never disabled', async () => {
+    await setup({}, null);
+    const ep = await endpoint();
+    rx.respond(fail(500));
+    await publish();
+    await h.sb.dispatcher.runOnce();
+    // Stripe's test schedule is over in about 2.6 h.
+    for (let i = 0; i < 10; i++) {
+      h.clock.advance(3 * 3600_000);
+      await h.sb.dispatcher.runOnce();
+    }
+    expect((await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body.status).toBe('enabled');
   });
 
   it('does not disable an endpoint that succeeded during the window', async () => {
@@ -145,7 +202,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     expect((await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body.status).toBe('enabled');
   });
 
-  it('disabling or deleting an endpoint cancels its retries', async () => {
+  it('disabling an endpoint pauses its retries; deleting it cancels them', async () => {
     await setup();
     const a = await endpoint(`${rx.url}/a`);
     const b = await endpoint(`${rx.url}/b`);

@@ -12,6 +12,7 @@ export interface ServeFlags {
   liveKey?: string;
   allowPrivateTargets?: boolean;
   retrySchedule?: string;
+  disableAfter?: string;
   timeout: string;
   retentionDays: string;
   maxInFlight?: string;
@@ -37,6 +38,20 @@ export async function serveConfig(
   const testKey = flags.testKey ?? env['SWITCHBOARD_TEST_KEY'];
   const liveKey = flags.liveKey ?? env['SWITCHBOARD_LIVE_KEY'];
   const schedule = flags.retrySchedule ?? env['SWITCHBOARD_RETRY_SCHEDULE'];
+  const disableAfter = flags.disableAfter ?? env['SWITCHBOARD_DISABLE_AFTER'];
+  let disableAfterMs: number | undefined;
+  if (disableAfter !== undefined) {
+    const parsed = (() => {
+      try {
+        return parseRetrySchedule(disableAfter);
+      } catch {
+        return [];
+      }
+    })();
+    if (parsed.length !== 1 || parsed[0]! <= 0)
+      throw new Error(`--disable-after must be one duration such as 3d or 12h, got ${disableAfter}`);
+    disableAfterMs = parsed[0]!;
+  }
   const timeout = Number(flags.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0)
     throw new Error(`--timeout must be a positive number of milliseconds, got ${flags.timeout}`);
@@ -48,6 +63,7 @@ export async function serveConfig(
       flags.allowPrivateTargets === true || truthy(env['SWITCHBOARD_ALLOW_PRIVATE_TARGETS']),
     ...(schedule ? { retrySchedule: parseRetrySchedule(schedule) } : {}),
     deliveryTimeoutMs: timeout,
+    ...(disableAfterMs !== undefined ? { disableAfterMs } : {}),
     retentionDays: positive(flags.retentionDays, '--retention-days'),
     ...(flags.maxInFlight ? { maxInFlight: positive(flags.maxInFlight, '--max-in-flight') } : {}),
     ...(flags.perEndpointConcurrency
@@ -86,6 +102,10 @@ export function serveCommand(): Command {
     .option(
       '--retry-schedule <list>',
       'delays between attempts, e.g. 1s,2s,5s (env SWITCHBOARD_RETRY_SCHEDULE)',
+    )
+    .option(
+      '--disable-after <duration>',
+      'disable an endpoint that answers no 2xx for this long, e.g. 3d (default; env SWITCHBOARD_DISABLE_AFTER)',
     )
     .addOption(
       new Option('--timeout <ms>', 'per-attempt delivery timeout')

@@ -14,6 +14,8 @@ export interface Runtime {
   allowPrivateTargets: boolean;
   /** What events carry unless an endpoint has its own `api_version`. */
   defaultApiVersion: string;
+  /** How long without a 2xx disables an endpoint. */
+  disableAfterMs: number;
   log: Logger;
   delivery: DeliverySettings;
   /**

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import { randomToken } from '../ids.js';
 import type { AttemptResult, ClaimedDelivery, DeliveryOutcome, Store } from '../store/types.js';
 import { type AttemptReport, type AttemptTarget, attemptDelivery } from './attempt.js';
-import { nextAttemptAt } from './retrySchedule.js';
+import { DEFAULT_DISABLE_AFTER_MS, disablesAt, failureOutcome } from './giveUp.js';
 import type { Sender } from './send.js';
 
 export interface DispatcherOptions {
@@ -46,6 +46,10 @@ export interface DispatcherOptions {
    */
   listenEndpointIds?: readonly string[];
   onError?: (error: unknown) => void;
+  /** No 2xx for this long disables an endpoint (giveUp.ts); default 3 days. */
+  disableAfterMs?: number;
+  /** A failing endpoint on its way to being disabled, or disabled now: for the log. */
+  onWarning?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** Slots reserved for the deliveries of one publish (see `Dispatcher.reserve`). */
@@ -90,38 +94,6 @@ export interface Dispatcher {
   readonly inFlight: number;
 }
 
-/** Decide what happens to a delivery after a failed attempt. */
-export function failureOutcome(
-  claimed: Pick<ClaimedDelivery, 'attempt' | 'createdAt' | 'livemode' | 'endpointLastSuccessAt'>,
-  now: number,
-  retryAfterMs: number | null,
-  schedules: { live: readonly number[]; test: readonly number[] },
-  random: () => number,
-  /** False for listen sessions: the retry rules never disable a session, they only give up on a delivery. */
-  mayDisable = true,
-): DeliveryOutcome {
-  const at = nextAttemptAt({
-    attempt: claimed.attempt,
-    now,
-    schedule: claimed.livemode ? schedules.live : schedules.test,
-    random,
-    retryAfterMs,
-  });
-  if (at !== null) return { kind: 'retry', at };
-  // The retry window of this delivery is over. If the endpoint has not
-  // answered 2xx once in that whole window, it is disabled.
-  const silent = claimed.endpointLastSuccessAt === null || claimed.endpointLastSuccessAt < claimed.createdAt;
-  return {
-    kind: 'failed',
-    disableEndpoint:
-      silent && mayDisable
-        ? {
-            reason: `no successful delivery since ${new Date(claimed.createdAt).toISOString()}: retry window exhausted`,
-          }
-        : null,
-  };
-}
-
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, sender, clock } = options;
   const random = options.random ?? Math.random;
@@ -133,6 +105,30 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const schedules = { live: options.liveSchedule, test: options.testSchedule };
   const onError = options.onError ?? (() => {});
   const forListen = options.listenEndpointIds !== undefined;
+  const disableAfterMs = options.disableAfterMs ?? DEFAULT_DISABLE_AFTER_MS;
+  const warnedAt = new Map<string, number>();
+  /** Say, at most hourly, that a failing endpoint is on its way to being disabled (and when it is). */
+  function warnIfFailing(claimed: ClaimedDelivery, outcome: DeliveryOutcome): void {
+    const since = claimed.endpointFailingSince;
+    if (forListen || !options.onWarning || since === null) return;
+    const now = clock();
+    const disabling =
+      (outcome.kind === 'retry' || outcome.kind === 'failed') && Boolean(outcome.disableEndpoint);
+    if (
+      !disabling &&
+      (now - since < disableAfterMs / 2 || now - (warnedAt.get(claimed.endpointId) ?? -Infinity) < 3_600_000)
+    )
+      return;
+    warnedAt.set(claimed.endpointId, now);
+    options.onWarning(
+      disabling ? 'endpoint disabled: no 2xx for too long' : 'endpoint failing: it will be disabled',
+      {
+        endpoint: claimed.endpointId,
+        failingSince: new Date(since).toISOString(),
+        disablesAt: new Date(disablesAt(since, disableAfterMs)).toISOString(),
+      },
+    );
+  }
 
   const inFlightByEndpoint = new Map<string, number>();
   const refillAt = Math.floor(perEndpoint / 2);
@@ -297,7 +293,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         );
         const outcome: DeliveryOutcome = report.success
           ? { kind: 'delivered' }
-          : failureOutcome(claimed, clock(), report.retryAfterMs, schedules, random, !forListen);
+          : failureOutcome(
+              claimed,
+              clock(),
+              report.retryAfterMs,
+              schedules,
+              random,
+              forListen ? null : disableAfterMs,
+            );
+        if (!report.success) warnIfFailing(claimed, outcome);
         results.push({ attempt: report.record, outcome, leaseOwner: owner });
       } catch (error) {
         // attemptDelivery does not throw for network trouble; this is a bug. The lease will expire

@@ -1,6 +1,7 @@
 /** The `webhook_endpoint` object as the API serves it. Pure. */
 
 import { toUnixSeconds } from '../clock.js';
+import { disablesAt } from '../delivery/giveUp.js';
 import type { EndpointRecord } from '../store/types.js';
 
 export const MAX_ENDPOINTS_PER_ACCOUNT = 16;
@@ -20,6 +21,13 @@ export interface WebhookEndpointShape {
   status: 'enabled' | 'disabled';
   /** Switchboard extension: why the endpoint is disabled (`manual`, or why it was disabled automatically). */
   disabled_reason: string | null;
+  /**
+   * Switchboard extension, the warning before automatic disabling: when the
+   * endpoint's current run of failures began (unix seconds; null while it
+   * answers 2xx), and when it will be disabled if no 2xx comes first.
+   */
+  failing_since: number | null;
+  disables_at: number | null;
   url: string;
 }
 
@@ -30,8 +38,10 @@ export interface WebhookEndpointShape {
 export function endpointForApi(
   ep: EndpointRecord,
   applicationId: string,
+  disableAfterMs: number,
   withSecret = false,
 ): WebhookEndpointShape {
+  const failing = ep.status === 'enabled' ? ep.failingSince : null;
   const out: WebhookEndpointShape = {
     id: ep.id,
     object: 'webhook_endpoint',
@@ -44,6 +54,8 @@ export function endpointForApi(
     metadata: ep.metadata,
     status: ep.status,
     disabled_reason: ep.disabledReason,
+    failing_since: failing === null ? null : toUnixSeconds(failing),
+    disables_at: failing === null ? null : toUnixSeconds(disablesAt(failing, disableAfterMs)),
     url: ep.url,
   };
   if (withSecret) {

@@ -160,5 +160,6 @@ function firstAttempt(
     body,
     apiVersion: endpoint.apiVersion,
     endpointLastSuccessAt: endpoint.lastSuccessAt,
+    endpointFailingSince: endpoint.failingSince,
   };
 }

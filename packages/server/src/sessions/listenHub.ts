@@ -146,6 +146,7 @@ export function createListenHub(rt: Runtime): ListenHub {
           secrets: [{ secret, expiresAt: null }],
           createdAt: rt.clock(),
           lastSuccessAt: null,
+          failingSince: null,
           listenKey,
         };
         await rt.store.createEndpoint(record);

@@ -102,10 +102,11 @@ export type EndpointRow = {
   created_at: Int;
   last_success_at: Int | null;
   listen_key: string | null;
+  failing_since: Int | null;
 };
 
 export const ENDPOINT_COLUMNS =
-  'id, owner_account_id, livemode, connect, url, enabled_events, status, disabled_reason, api_version, description, metadata, secrets, created_at, last_success_at, listen_key';
+  'id, owner_account_id, livemode, connect, url, enabled_events, status, disabled_reason, api_version, description, metadata, secrets, created_at, last_success_at, listen_key, failing_since';
 
 /** An endpoint row as a record. */
 export function toEndpoint(r: EndpointRow): EndpointRecord {
@@ -124,6 +125,7 @@ export function toEndpoint(r: EndpointRow): EndpointRecord {
     secrets: json<EndpointSecret[]>(r.secrets),
     createdAt: int(r.created_at),
     lastSuccessAt: intOrNull(r.last_success_at),
+    failingSince: intOrNull(r.failing_since),
     listenKey: r.listen_key,
   };
 }
@@ -194,6 +196,7 @@ export type ClaimedRow = {
   url: string;
   secrets: unknown;
   last_success_at: Int | null;
+  failing_since: Int | null;
   api_version: string | null;
 };
 
@@ -214,6 +217,7 @@ export function toClaimed(r: ClaimedRow, now: number): ClaimedDelivery {
     body: r.body,
     apiVersion: r.api_version,
     endpointLastSuccessAt: intOrNull(r.last_success_at),
+    endpointFailingSince: intOrNull(r.failing_since),
   };
 }
 

@@ -86,8 +86,10 @@ export interface EndpointRecord {
   metadata: Record<string, string>;
   secrets: EndpointSecret[];
   createdAt: number;
-  /** Last 2xx from this endpoint, used to decide automatic disabling. */
+  /** Last 2xx from this endpoint. */
   lastSuccessAt: number | null;
+  /** The first failed attempt since the last 2xx (null while healthy): automatic disabling counts from it. */
+  failingSince: number | null;
   /**
    * null for an ordinary webhook endpoint. Otherwise the endpoint belongs to a
    * listen session (`switchboard listen`) and this opaque key names the
@@ -193,6 +195,7 @@ export interface ClaimedDelivery {
   /** The endpoint's own `api_version`; null to keep the event's (the account's default). */
   apiVersion: string | null;
   endpointLastSuccessAt: number | null;
+  endpointFailingSince: number | null;
 }
 
 export interface AttemptRecord {
@@ -217,7 +220,7 @@ export interface AttemptRecord {
 /** What to do with a delivery after an attempt. */
 export type DeliveryOutcome =
   | { kind: 'delivered' }
-  | { kind: 'retry'; at: number }
+  | { kind: 'retry'; at: number; disableEndpoint?: { reason: string } | null }
   | { kind: 'failed'; disableEndpoint: { reason: string } | null }
   /** A manual resend: 2xx marks the delivery delivered, anything else changes nothing. */
   | { kind: 'manual'; ok: boolean };

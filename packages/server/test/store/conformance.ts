@@ -68,6 +68,7 @@ export function endpoint(id: string, over: Partial<EndpointRecord> = {}): Endpoi
     secrets: [{ secret: `whsec_${id}`, expiresAt: null }],
     createdAt: T0,
     lastSuccessAt: null,
+    failingSince: null,
     listenKey: null,
     ...over,
   };
@@ -470,22 +471,78 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.listRoutableEndpoints([])).toEqual([]);
       });
 
-      it('disabling cancels the pending deliveries of that endpoint only', async () => {
+      it('disabling pauses the pending deliveries of that endpoint only; enabling again resumes them', async () => {
         await seed(['we_1', 'we_2'], ['evt_1', 'evt_2']);
         expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(2);
 
         await store.updateEndpoint('we_1', { status: 'disabled' });
-        expect((await store.getDelivery('evt_1', 'we_1'))?.status).toBe('cancelled');
-        expect((await store.getDelivery('evt_2', 'we_1'))?.status).toBe('cancelled');
+        // Still owed (Stripe: re-enabled before its next retry, an endpoint still gets it), but never due.
+        expect(await store.getDelivery('evt_1', 'we_1')).toMatchObject({
+          status: 'pending',
+          nextAttemptAt: null,
+        });
         expect((await store.getDelivery('evt_1', 'we_2'))?.status).toBe('pending');
-        expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(1);
-
+        expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(2);
         const claimed = await store.claimDue(claimOptions());
         expect(claimed.map((c) => c.endpointId)).toEqual(['we_2', 'we_2']);
 
-        // Enabling again does not revive cancelled deliveries.
         await store.updateEndpoint('we_1', { status: 'enabled' });
-        expect((await store.getDelivery('evt_1', 'we_1'))?.status).toBe('cancelled');
+        const resumed = await store.claimDue(claimOptions());
+        expect(resumed.map((c) => [c.eventId, c.endpointId])).toEqual([
+          ['evt_1', 'we_1'],
+          ['evt_2', 'we_1'],
+        ]);
+      });
+
+      it('a disabled endpoint is passed over even for a delivery that comes back due while it is disabled', async () => {
+        await seed(['we_1'], ['evt_1']);
+        await store.claimDue(claimOptions());
+        await store.updateEndpoint('we_1', { status: 'disabled' });
+        // The attempt in flight reports a retry: the row is due again, the endpoint is not.
+        await store.recordAttempts([result('evt_1', 'we_1', { kind: 'retry', at: T0 }, { statusCode: 500 })]);
+        expect(await store.claimDue(claimOptions({ now: T0 + MIN }))).toEqual([]);
+        await store.updateEndpoint('we_1', { status: 'enabled' });
+        expect((await store.claimDue(claimOptions({ now: T0 + MIN }))).map((c) => c.eventId)).toEqual([
+          'evt_1',
+        ]);
+      });
+
+      it("tracks an endpoint's run of failures: from the first failure after the last 2xx to the next 2xx", async () => {
+        await seed(['we_1'], ['evt_1', 'evt_2', 'evt_3']);
+        await store.claimDue(claimOptions());
+        await store.recordAttempts([
+          result('evt_1', 'we_1', { kind: 'retry', at: T0 + MIN }, { statusCode: 500, attemptedAt: T0 + 10 }),
+          result('evt_2', 'we_1', { kind: 'retry', at: T0 + MIN }, { statusCode: 500, attemptedAt: T0 + 20 }),
+        ]);
+        expect(await store.getEndpoint('we_1')).toMatchObject({ failingSince: T0 + 10, lastSuccessAt: null });
+        await store.recordAttempts([
+          result('evt_3', 'we_1', { kind: 'retry', at: T0 + MIN }, { statusCode: 500, attemptedAt: T0 + 30 }),
+        ]);
+        // A later failure does not move the start.
+        expect((await store.getEndpoint('we_1'))?.failingSince).toBe(T0 + 10);
+        const claimed = await store.claimDue(claimOptions({ now: T0 + MIN }));
+        expect(claimed[0]!.endpointFailingSince).toBe(T0 + 10);
+        await store.recordAttempts([
+          result('evt_1', 'we_1', { kind: 'delivered' }, { attemptedAt: T0 + MIN }),
+          result(
+            'evt_2',
+            'we_1',
+            { kind: 'retry', at: T0 + 2 * MIN },
+            { statusCode: 500, attemptedAt: T0 + MIN + 5 },
+          ),
+        ]);
+        // Healthy at the 2xx, failing again from the failure after it.
+        expect(await store.getEndpoint('we_1')).toMatchObject({
+          lastSuccessAt: T0 + MIN,
+          failingSince: T0 + MIN + 5,
+        });
+        await store.recordAttempts([
+          result('evt_3', 'we_1', { kind: 'delivered' }, { attemptedAt: T0 + MIN + 9 }),
+        ]);
+        expect(await store.getEndpoint('we_1')).toMatchObject({
+          lastSuccessAt: T0 + MIN + 9,
+          failingSince: null,
+        });
       });
 
       it('deleting cancels pending deliveries and keeps attempts', async () => {
@@ -613,7 +670,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.listDeliveries('evt_b')).toHaveLength(1);
       });
 
-      it('pendingWebhooks is live: pending and failed count, delivered and cancelled do not', async () => {
+      it('pendingWebhooks is live: pending (paused too) and failed count, delivered and cancelled do not', async () => {
         await store.appendEvent(
           event('evt_1'),
           ['we_1', 'we_2', 'we_3'].map((w) => delivery('evt_1', w)),
@@ -626,6 +683,8 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         ]);
         expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(2);
         await store.updateEndpoint('we_3', { status: 'disabled' });
+        expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(2);
+        await store.deleteEndpoint('we_3');
         expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(1);
         const listed = await store.listEvents({ accountId: PLATFORM.id, livemode: false, limit: 10 });
         expect(listed.data[0]?.pendingWebhooks).toBe(1);
@@ -769,6 +828,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
             body: '{"a":1}',
             apiVersion: null,
             endpointLastSuccessAt: T0 - MIN,
+            endpointFailingSince: null,
           },
           {
             id: deliveryId('evt_b', 'we_1'),
@@ -782,6 +842,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
             body: '{"b":1}',
             apiVersion: null,
             endpointLastSuccessAt: T0 - MIN,
+            endpointFailingSince: null,
           },
         ]);
         expect((await store.claimDue(claimOptions({ now: T0 + MIN }))).map((c) => c.eventId)).toEqual([
@@ -1232,7 +1293,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(2);
       });
 
-      it('failed with disableEndpoint: disables it and cancels its other pending deliveries', async () => {
+      it('failed with disableEndpoint: disables it and pauses its other pending deliveries', async () => {
         // evt_2/we_1 is rescheduled in the same batch, before the failure disables the endpoint.
         await store.recordAttempts([
           result('evt_2', 'we_1', { kind: 'retry', at: T0 + MIN }),
@@ -1243,8 +1304,27 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           disabledReason: 'failing_for_days',
         });
         expect((await store.getDelivery('evt_1', 'we_1'))?.status).toBe('failed');
-        expect((await store.getDelivery('evt_2', 'we_1'))?.status).toBe('cancelled');
+        expect(await store.getDelivery('evt_2', 'we_1')).toMatchObject({
+          status: 'pending',
+          nextAttemptAt: null,
+        });
         expect((await store.getDelivery('evt_1', 'we_2'))?.status).toBe('pending');
+      });
+
+      it('retry with disableEndpoint: the retry is recorded, the endpoint disabled, the delivery paused', async () => {
+        await store.recordAttempts([
+          result('evt_1', 'we_1', {
+            kind: 'retry',
+            at: T0 + MIN,
+            disableEndpoint: { reason: 'failing_for_days' },
+          }),
+        ]);
+        expect((await store.getEndpoint('we_1'))?.status).toBe('disabled');
+        expect(await store.getDelivery('evt_1', 'we_1')).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          nextAttemptAt: null,
+        });
       });
 
       it('ignores the outcome of a node that no longer holds the claim, but logs the attempt', async () => {

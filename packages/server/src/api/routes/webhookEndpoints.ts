@@ -84,7 +84,7 @@ async function ownEndpoint(rt: Runtime, caller: Caller, id: string): Promise<End
 export function webhookEndpointRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const show = (ep: EndpointRecord, withSecret = false) =>
-    endpointForApi(ep, rt.platform.applicationId, withSecret);
+    endpointForApi(ep, rt.platform.applicationId, rt.disableAfterMs, withSecret);
 
   app.post('/', async (c) => {
     const caller = c.get('caller');
@@ -127,6 +127,7 @@ export function webhookEndpointRoutes(rt: Runtime): Hono<ApiEnv> {
       secrets: [{ secret: newEndpointSecret(), expiresAt: null }],
       createdAt: rt.clock(),
       lastSuccessAt: null,
+      failingSince: null,
       listenKey: null,
     };
     await rt.store.createEndpoint(ep);

@@ -61,6 +61,7 @@ function claimSql(listen: boolean, source: Source): string {
 WITH RECURSIVE ${pending}endpoints AS (
   SELECT w.id FROM webhook_endpoints w
   WHERE ${endpointFilter}
+    AND w.status = 'enabled'
     AND NOT (w.id = ANY ($2::text[]))
 ), candidates AS (
   SELECT c.id, c.next_attempt_at
@@ -86,7 +87,7 @@ WITH RECURSIVE ${pending}endpoints AS (
   RETURNING d.id, d.event_id, d.endpoint_id, d.attempts, d.created_at
 )
 SELECT c.id, c.event_id, c.endpoint_id, c.attempts, c.created_at,
-  e.body, e.livemode, w.url, w.secrets, w.last_success_at, w.api_version
+  e.body, e.livemode, w.url, w.secrets, w.last_success_at, w.failing_since, w.api_version
 FROM claimed c
 JOIN chosen ch ON ch.id = c.id
 JOIN events e ON e.id = c.event_id

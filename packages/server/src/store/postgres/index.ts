@@ -53,7 +53,7 @@ import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { migrate } from './migrate.js';
 import { createPool, mapWriteError, prepared, type Queryable, transaction } from './pool.js';
-import { CANCEL_PENDING, recordAttempts } from './recordAttempts.js';
+import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -322,7 +322,7 @@ class PostgresStore implements Store {
     try {
       await this.pool.query(
         `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
         [
           w.id,
           w.ownerAccountId,
@@ -339,6 +339,7 @@ class PostgresStore implements Store {
           w.createdAt,
           w.lastSuccessAt,
           w.listenKey,
+          w.failingSince,
         ],
       );
     } catch (err) {
@@ -362,7 +363,8 @@ class PostgresStore implements Store {
         client,
       );
       if (row === undefined) return null;
-      const next = applyEndpointPatch(toEndpoint(row), patch);
+      const current = toEndpoint(row);
+      const next = applyEndpointPatch(current, patch);
       await client.query(
         `UPDATE webhook_endpoints SET url = $2, enabled_events = $3, description = $4, metadata = $5, status = $6,
            disabled_reason = $7, secrets = $8 WHERE id = $1`,
@@ -377,8 +379,14 @@ class PostgresStore implements Store {
           JSON.stringify(next.secrets),
         ],
       );
-      if (next.status === 'disabled')
-        await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [[id]]));
+      if (next.status !== current.status) {
+        // A listen session's deliveries end with it; an endpoint's wait, and resume if it is enabled again.
+        if (next.status === 'enabled')
+          await client.query(prepared('sb_resume_paused', RESUME_PAUSED, [[id]]));
+        else if (next.listenKey === null)
+          await client.query(prepared('sb_pause_pending', PAUSE_PENDING, [[id]]));
+        else await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [[id]]));
+      }
       return next;
     });
   }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { latestSuccesses } from '../patch.js';
+import { endpointHealth } from '../patch.js';
 import type { AttemptResult } from '../types.js';
 import { type PoolClient, prepared, retrying, transaction } from './pool.js';
 
@@ -38,21 +38,43 @@ UPDATE deliveries d SET status = 'delivered', delivered_at = r.at
 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r (event_id, endpoint_id, at)
 WHERE d.event_id = r.event_id AND d.endpoint_id = r.endpoint_id AND d.status <> 'delivered'`;
 
-// Only ever moves forward. Endpoints come sorted by id, so concurrent batches
-// lock the rows they share in the same order.
-const LAST_SUCCESS = `
-UPDATE webhook_endpoints w SET last_success_at = s.at
-FROM unnest($1::text[], $2::bigint[]) AS s (id, at)
-WHERE w.id = s.id AND (w.last_success_at IS NULL OR w.last_success_at < s.at)`;
+// last_success_at only moves forward; failing_since starts at the first failure after the last 2xx and ends
+// with the next 2xx. An endpoint that is failing already is not written again. Endpoints come sorted by id,
+// so concurrent batches lock the rows they share in the same order.
+const ENDPOINT_HEALTH = `
+UPDATE webhook_endpoints w SET
+  last_success_at = CASE WHEN s.ok IS NOT NULL AND (w.last_success_at IS NULL OR w.last_success_at < s.ok)
+    THEN s.ok ELSE w.last_success_at END,
+  failing_since = CASE
+    WHEN s.ok IS NOT NULL AND (w.failing_since IS NULL OR w.failing_since < s.ok) THEN s.fail
+    WHEN w.failing_since IS NULL AND s.fail IS NOT NULL AND (w.last_success_at IS NULL OR w.last_success_at < s.fail)
+      THEN s.fail
+    ELSE w.failing_since END
+FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS s (id, ok, fail)
+WHERE w.id = s.id AND (s.ok IS NOT NULL OR w.failing_since IS NULL)`;
 
 const DISABLE_ENDPOINTS = `
 UPDATE webhook_endpoints w SET status = 'disabled', disabled_reason = x.reason
 FROM unnest($1::text[], $2::text[]) AS x (id, reason)
-WHERE w.id = x.id AND w.status = 'enabled'`;
+WHERE w.id = x.id AND w.status = 'enabled'
+RETURNING w.id`;
 
 export const CANCEL_PENDING = `
 UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL
 WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending'`;
+
+/**
+ * A disabled endpoint's deliveries wait, due never; claims pass its endpoint
+ * over. One in flight reports a time, but is not claimed again while disabled.
+ */
+export const PAUSE_PENDING = `
+UPDATE deliveries SET next_attempt_at = NULL
+WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending'`;
+
+/** Enabled again before they gave up: the waiting deliveries are due at once, oldest first. */
+export const RESUME_PAUSED = `
+UPDATE deliveries SET next_attempt_at = created_at
+WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending' AND next_attempt_at IS NULL`;
 
 /**
  * Split results into rounds in which each delivery appears once: one UPDATE
@@ -86,7 +108,7 @@ const shift = (sql: string, by: number) => sql.replace(/\$(\d+)/g, (_, n: string
 const FAST = `
 WITH inserted AS (${INSERT_ATTEMPTS}),
 moved AS (${shift(APPLY_OUTCOMES, 10)}),
-succeeded AS (${shift(LAST_SUCCESS, 14)})
+health AS (${shift(ENDPOINT_HEALTH, 14)})
 SELECT COUNT(*) AS moved FROM moved`;
 
 function attemptParams(results: AttemptResult[]): unknown[] {
@@ -114,9 +136,9 @@ function outcomeParams(automatic: AttemptResult[]): unknown[] {
   ];
 }
 
-function successParams(results: AttemptResult[]): [string[], number[]] {
-  const sorted = [...latestSuccesses(results)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return [sorted.map(([id]) => id), sorted.map(([, at]) => at)];
+function healthParams(results: AttemptResult[]): [string[], (number | null)[], (number | null)[]] {
+  const health = endpointHealth(results);
+  return [health.map(([id]) => id), health.map(([, h]) => h.ok), health.map(([, h]) => h.fail)];
 }
 
 /** Results of automatic attempts whose delivery and claim are known: the ones that may move a delivery. */
@@ -132,10 +154,10 @@ export async function recordAttempts(pool: pg.Pool, results: AttemptResult[]): P
     !results.some(
       ({ outcome }) =>
         (outcome.kind === 'manual' && outcome.ok) ||
-        (outcome.kind === 'failed' && outcome.disableEndpoint !== null),
+        ((outcome.kind === 'failed' || outcome.kind === 'retry') && Boolean(outcome.disableEndpoint)),
     );
   if (simple) {
-    const params = [...attemptParams(results), ...outcomeParams(automatic), ...successParams(results)];
+    const params = [...attemptParams(results), ...outcomeParams(automatic), ...healthParams(results)];
     await retrying(() => pool.query(prepared('sb_record_attempts', FAST, params)));
     return;
   }
@@ -155,7 +177,11 @@ async function recordInTransaction(client: PoolClient, results: AttemptResult[])
       );
       const moved = new Set(rows.map((row) => row.id));
       for (const { attempt, outcome } of automatic) {
-        if (outcome.kind === 'failed' && outcome.disableEndpoint !== null && moved.has(attempt.deliveryId!)) {
+        if (
+          (outcome.kind === 'failed' || outcome.kind === 'retry') &&
+          outcome.disableEndpoint &&
+          moved.has(attempt.deliveryId!)
+        ) {
           reasons.set(attempt.endpointId, outcome.disableEndpoint.reason);
         }
       }
@@ -172,13 +198,14 @@ async function recordInTransaction(client: PoolClient, results: AttemptResult[])
     }
   }
 
-  const successes = successParams(results);
-  if (successes[0].length > 0) await client.query(prepared('sb_last_success', LAST_SUCCESS, successes));
+  const health = healthParams(results);
+  if (health[0].length > 0) await client.query(prepared('sb_endpoint_health', ENDPOINT_HEALTH, health));
   if (reasons.size > 0) {
     const ids = [...reasons.keys()].sort();
-    await client.query(
+    const { rows } = await client.query<{ id: string }>(
       prepared('sb_disable_endpoints', DISABLE_ENDPOINTS, [ids, ids.map((id) => reasons.get(id))]),
     );
-    await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [ids]));
+    if (rows.length > 0)
+      await client.query(prepared('sb_pause_pending', PAUSE_PENDING, [rows.map((r) => r.id)]));
   }
 }

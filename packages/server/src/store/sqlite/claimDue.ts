@@ -26,11 +26,11 @@ import type { SqliteConn } from './db.js';
 const DUE_OF_ENDPOINT = [0, 1].map(
   (listen) => `
 SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.created_at, d.next_attempt_at AS due_at,
-  e.body, e.livemode, w.url, w.secrets, w.last_success_at, w.api_version
+  e.body, e.livemode, w.url, w.secrets, w.last_success_at, w.failing_since, w.api_version
 FROM deliveries d INDEXED BY deliveries_endpoint_due
 JOIN events e ON e.id = d.event_id
 JOIN webhook_endpoints w ON w.id = d.endpoint_id
-WHERE d.endpoint_id = @endpoint AND d.status = 'pending' AND d.listen = ${listen}
+WHERE d.endpoint_id = @endpoint AND d.status = 'pending' AND d.listen = ${listen} AND w.status = 'enabled'
   AND d.next_attempt_at <= @now AND (d.lease_until IS NULL OR d.lease_until <= @now)
 ORDER BY d.next_attempt_at, d.id
 LIMIT @perEndpoint`,

@@ -52,7 +52,7 @@ import type {
 import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { bit, mapWriteError, SqliteConn } from './db.js';
-import { CANCEL_PENDING, recordAttempts } from './recordAttempts.js';
+import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -300,7 +300,7 @@ class SqliteStore implements Store {
   async createEndpoint(w: EndpointRecord): Promise<void> {
     try {
       this.run(
-        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         w.id,
         w.ownerAccountId,
         bit(w.livemode),
@@ -316,6 +316,7 @@ class SqliteStore implements Store {
         w.createdAt,
         w.lastSuccessAt,
         w.listenKey,
+        w.failingSince,
       );
     } catch (err) {
       throw mapWriteError(err, `Webhook endpoint ${w.id}`);
@@ -348,7 +349,12 @@ class SqliteStore implements Store {
         JSON.stringify(next.secrets),
         id,
       );
-      if (next.status === 'disabled') this.run(CANCEL_PENDING, id);
+      if (next.status !== current.status) {
+        // A listen session's deliveries end with it; an endpoint's wait, and resume if it is enabled again.
+        if (next.status === 'disabled')
+          this.run(next.listenKey === null ? PAUSE_PENDING : CANCEL_PENDING, id);
+        else this.run(RESUME_PAUSED, id);
+      }
       return next;
     });
   }

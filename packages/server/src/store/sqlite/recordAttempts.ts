@@ -1,4 +1,4 @@
-import { latestSuccesses } from '../patch.js';
+import { endpointHealth } from '../patch.js';
 import type { AttemptResult } from '../types.js';
 import { bit, type SqliteConn } from './db.js';
 
@@ -34,9 +34,18 @@ const MANUAL_DELIVERED = `
 UPDATE deliveries SET status = 'delivered', delivered_at = @at
 WHERE event_id = @eventId AND endpoint_id = @endpointId AND status <> 'delivered'`;
 
-const LAST_SUCCESS = `
-UPDATE webhook_endpoints SET last_success_at = @at
-WHERE id = @id AND (last_success_at IS NULL OR last_success_at < @at)`;
+// last_success_at only moves forward; failing_since starts at the first failure after the last 2xx and ends
+// with the next 2xx. An endpoint that is failing already is not written again.
+const ENDPOINT_HEALTH = `
+UPDATE webhook_endpoints SET
+  last_success_at = CASE WHEN @ok IS NOT NULL AND (last_success_at IS NULL OR last_success_at < @ok)
+    THEN @ok ELSE last_success_at END,
+  failing_since = CASE
+    WHEN @ok IS NOT NULL AND (failing_since IS NULL OR failing_since < @ok) THEN @fail
+    WHEN failing_since IS NULL AND @fail IS NOT NULL AND (last_success_at IS NULL OR last_success_at < @fail)
+      THEN @fail
+    ELSE failing_since END
+WHERE id = @id AND (@ok IS NOT NULL OR failing_since IS NULL)`;
 
 const DISABLE_ENDPOINT = `
 UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = @reason
@@ -45,6 +54,19 @@ WHERE id = @id AND status = 'enabled'`;
 export const CANCEL_PENDING = `
 UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL
 WHERE endpoint_id = ? AND status = 'pending'`;
+
+/**
+ * A disabled endpoint's deliveries wait, due never; claims pass its endpoint
+ * over. One in flight reports a time, but is not claimed again while disabled.
+ */
+export const PAUSE_PENDING = `
+UPDATE deliveries SET next_attempt_at = NULL
+WHERE endpoint_id = ? AND status = 'pending'`;
+
+/** Enabled again before they gave up: the waiting deliveries are due at once, oldest first. */
+export const RESUME_PAUSED = `
+UPDATE deliveries SET next_attempt_at = created_at
+WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at IS NULL`;
 
 /** Record a batch of attempts and apply their outcomes in one transaction. */
 export function recordAttempts(conn: SqliteConn, results: AttemptResult[]): void {
@@ -80,19 +102,19 @@ export function recordAttempts(conn: SqliteConn, results: AttemptResult[]): void
       const held = { id: a.deliveryId, owner: leaseOwner };
       if (outcome.kind === 'delivered') {
         conn.stmt(DELIVERED).run({ ...held, at: a.attemptedAt });
-      } else if (outcome.kind === 'retry') {
-        conn.stmt(RETRY).run({ ...held, at: outcome.at });
       } else {
-        const moved = conn.stmt(FAILED).run(held).changes > 0;
-        if (moved && outcome.disableEndpoint !== null)
-          disable.set(a.endpointId, outcome.disableEndpoint.reason);
+        const moved =
+          outcome.kind === 'retry'
+            ? conn.stmt(RETRY).run({ ...held, at: outcome.at }).changes > 0
+            : conn.stmt(FAILED).run(held).changes > 0;
+        if (moved && outcome.disableEndpoint) disable.set(a.endpointId, outcome.disableEndpoint.reason);
       }
     }
 
-    for (const [id, at] of latestSuccesses(results)) conn.stmt(LAST_SUCCESS).run({ id, at });
+    for (const [id, h] of endpointHealth(results))
+      conn.stmt(ENDPOINT_HEALTH).run({ id, ok: h.ok, fail: h.fail });
     for (const [id, reason] of disable) {
-      conn.stmt(DISABLE_ENDPOINT).run({ id, reason });
-      conn.stmt(CANCEL_PENDING).run(id);
+      if (conn.stmt(DISABLE_ENDPOINT).run({ id, reason }).changes > 0) conn.stmt(PAUSE_PENDING).run(id);
     }
   });
 }
