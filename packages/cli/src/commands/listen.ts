@@ -45,7 +45,8 @@ Examples:
   $ switchboard listen          # no --forward-to: events are printed, not forwarded
 
 The signing secret is the same every time for an API key, so it can live in your .env.
-Events published while listen is not running wait for it and arrive when it starts again.
+Events published while listen is not running wait for it (at most 1,000, of the last 24 hours) and arrive
+when it starts again; listen says how many it is catching up on.
 Several listens with one API key may run at once: each gets every event.
 The official Stripe CLI works against the same server: stripe listen --api-base http://127.0.0.1:12111 …`,
     )
@@ -105,6 +106,16 @@ The official Stripe CLI works against the same server: stripe listen --api-base 
               return;
             }
             if (!json) out(`Ready! Your webhook signing secret is ${colour.bold(secret)} (^C to quit)`);
+          },
+          onCatchUp({ pending, dropped, maxAgeSeconds, maxEvents }) {
+            if (pending === 0 && dropped === 0) return;
+            process.stderr.write(
+              `${timestamp()}   Catching up on ${pending} event${pending === 1 ? '' : 's'} published while no listen was running` +
+                (dropped > 0
+                  ? ` (${dropped} more dropped: a session keeps at most ${maxEvents} events of the last ${maxAgeSeconds / 3600} h)`
+                  : '') +
+                '\n',
+            );
           },
           onEvent({ event, connect, payload }) {
             if (json) out(payload);

@@ -6,6 +6,7 @@
  */
 
 import {
+  type CatchUpMessage,
   CLOSE_CODES,
   type ListenSession,
   UNKNOWN_WEBSOCKET_ID,
@@ -33,6 +34,8 @@ export interface ListenOptions {
   timeoutMs?: number;
   /** Called for what the user sees. */
   onReady(info: { secret: string; sessionId: string; reconnect: boolean }): void;
+  /** How many events published while no listen was connected are on their way (and how many were dropped). */
+  onCatchUp?(info: { pending: number; dropped: number; maxAgeSeconds: number; maxEvents: number }): void;
   onEvent(info: { event: ForwardedEvent; connect: boolean; payload: string }): void;
   onResponse(info: {
     event: ForwardedEvent;
@@ -184,10 +187,20 @@ export async function runListen(opts: ListenOptions, signal: AbortSignal): Promi
         reconnect = true;
       });
       ws.on('message', (data) => {
-        let msg: Partial<WebhookEventMessage>;
+        let msg: Partial<WebhookEventMessage> | Partial<CatchUpMessage>;
         try {
           msg = JSON.parse(data.toString());
         } catch {
+          return;
+        }
+        if (msg.type === 'switchboard_catch_up') {
+          const c = msg as CatchUpMessage;
+          opts.onCatchUp?.({
+            pending: c.pending,
+            dropped: c.dropped,
+            maxAgeSeconds: c.max_age_seconds,
+            maxEvents: c.max_events,
+          });
           return;
         }
         if (msg.type !== 'webhook_event' || !msg.webhook_id || typeof msg.event_payload !== 'string') return;

@@ -27,6 +27,8 @@ import type { EndpointRecord } from '../store/types.js';
 import { LATEST_API_VERSION } from '../stripe/apiVersions.js';
 import { isStripeEventType } from '../stripe/eventTypes.js';
 import {
+  CATCH_UP_BOUNDS,
+  type CatchUpMessage,
   CLOSE_CODES,
   type ListenSession,
   parseClientMessage,
@@ -333,12 +335,27 @@ export function createListenHub(rt: Runtime): ListenHub {
       session = { sessionId, sockets: new Set([ws]), endpoints, dispatcher, waiting: new Map() };
       current = session;
       live.set(sessionId, current);
-      // What was published while no client was connected is due now, not at its next retry time.
+      // What was published while no client was connected, within the bounds, is due now (not at its next retry
+      // time); the client is told how much that is.
+      const ids = endpoints.map((e) => e.id);
+      const now = rt.clock();
       void rt.store
-        .wakeDeliveries(
-          endpoints.map((e) => e.id),
-          rt.clock(),
+        .trimListenBacklog(
+          ids,
+          { createdAfter: now - CATCH_UP_BOUNDS.maxAgeMs, newest: CATCH_UP_BOUNDS.maxEvents },
+          now,
         )
+        .then(async (backlog) => {
+          const message: CatchUpMessage = {
+            type: 'switchboard_catch_up',
+            pending: backlog.pending,
+            dropped: backlog.dropped,
+            max_age_seconds: CATCH_UP_BOUNDS.maxAgeMs / 1000,
+            max_events: CATCH_UP_BOUNDS.maxEvents,
+          };
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+          await rt.store.wakeDeliveries(ids, now);
+        })
         .then(() => dispatcher.start())
         .catch((error: unknown) =>
           rt.log.error('listen session start failed', { session: sessionId, error: String(error) }),

@@ -49,6 +49,28 @@ export interface WebhookEventMessage {
   endpoint: { id: string; connect: boolean; api_version: string | null };
 }
 
+/**
+ * What a session keeps for a client that is away: events published while no
+ * client was connected reach it on its return, within these bounds (older or
+ * more are dropped). Stripe keeps nothing for a session that is away.
+ */
+export const CATCH_UP_BOUNDS = { maxAgeMs: 24 * 60 * 60 * 1000, maxEvents: 1000 } as const;
+
+/**
+ * Server → CLI, once when a session (re)starts: how many events it is
+ * catching up on. A Switchboard message; the Stripe CLI ignores types it does
+ * not know.
+ */
+export interface CatchUpMessage {
+  type: 'switchboard_catch_up';
+  /** Events waiting, now on their way. */
+  pending: number;
+  /** Events dropped for being older or more than the bounds. */
+  dropped: number;
+  max_age_seconds: number;
+  max_events: number;
+}
+
 /** CLI → server: the event arrived at the CLI (older Stripe CLIs send only `event_id`). */
 export interface EventAckMessage {
   type: 'event_ack';

@@ -393,6 +393,17 @@ export interface Store {
    */
   wakeDeliveries(endpointIds: string[], now: number): Promise<number>;
   /**
+   * Bound what waits for a listen session: cancel its pending deliveries
+   * created before `createdAfter` and all but the `newest` most recent ones
+   * (a live lease is left alone). Returns how many were dropped and how many
+   * are still pending: the catch-up the client gets.
+   */
+  trimListenBacklog(
+    endpointIds: string[],
+    bound: { createdAfter: number; newest: number },
+    now: number,
+  ): Promise<{ dropped: number; pending: number }>;
+  /**
    * Record attempts and apply their outcomes in one transaction: delivered
    * (and the endpoint's lastSuccessAt), rescheduled, failed (and disable the
    * endpoint, cancelling its other pending deliveries), manual resend.

@@ -1194,6 +1194,47 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.nextDueAt()).toBe(T0 + 2 * MIN);
       });
 
+      it('trimListenBacklog keeps what a session gets on its return within the bounds', async () => {
+        const HOUR = 60 * MIN;
+        await store.createEndpoint(listenEndpoint('we_l1', KEY_A));
+        await store.createEndpoint(listenEndpoint('we_l2', KEY_A, { connect: true }));
+        await store.createEndpoint(listenEndpoint('we_l3', KEY_B));
+        const at = (n: number, endpoint: string, created: number) =>
+          store.appendEvent(event(`evt_${n}`), [delivery(`evt_${n}`, endpoint, created, true)]);
+        await at(0, 'we_l1', T0);
+        await at(1, 'we_l1', T0 + HOUR);
+        await at(2, 'we_l1', T0 + 2 * HOUR);
+        await at(3, 'we_l2', T0 + 3 * HOUR);
+        await at(4, 'we_l1', T0 + 4 * HOUR);
+        await at(5, 'we_l3', T0);
+        // An old one claimed right now is left alone.
+        await at(6, 'we_l2', T0 + 10);
+        await store.claimDue(
+          claimOptions({ listen: true, onlyEndpointIds: ['we_l2'], now: T0 + 20, leaseMs: 10 * HOUR }),
+        );
+        const now = T0 + 5 * HOUR;
+        const trimmed = await store.trimListenBacklog(
+          ['we_l1', 'we_l2'],
+          { createdAfter: T0 + 30 * MIN, newest: 3 },
+          now,
+        );
+        // evt_0 is too old, evt_1 one too many (the newest 3 stay: 4, 3, 2); evt_6 is in flight, so it stays too.
+        expect(trimmed).toEqual({ dropped: 2, pending: 4 });
+        const status = async (n: number, endpoint: string) =>
+          (await store.getDelivery(`evt_${n}`, endpoint))?.status;
+        expect(await status(0, 'we_l1')).toBe('cancelled');
+        expect(await status(1, 'we_l1')).toBe('cancelled');
+        expect(await status(2, 'we_l1')).toBe('pending');
+        expect(await status(6, 'we_l2')).toBe('pending');
+        expect(await status(3, 'we_l2')).toBe('pending');
+        expect(await status(4, 'we_l1')).toBe('pending');
+        expect(await status(5, 'we_l3')).toBe('pending');
+        expect(await store.trimListenBacklog([], { createdAfter: 0, newest: 1 }, now)).toEqual({
+          dropped: 0,
+          pending: 0,
+        });
+      });
+
       it('wakeDeliveries makes the later pending, unleased deliveries of those endpoints due now', async () => {
         await store.createEndpoint(endpoint('we_1'));
         await store.createEndpoint(listenEndpoint('we_l1', KEY_A));

@@ -510,6 +510,33 @@ class PostgresStore implements Store {
     return claimed;
   }
 
+  async trimListenBacklog(
+    endpointIds: string[],
+    bound: { createdAfter: number; newest: number },
+    now: number,
+  ): Promise<{ dropped: number; pending: number }> {
+    if (endpointIds.length === 0) return { dropped: 0, pending: 0 };
+    return transaction(this.pool, async (client) => {
+      const dropped = await this.run(
+        `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL
+         WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending'
+           AND (lease_until IS NULL OR lease_until <= $2)
+           AND (created_at < $3 OR id NOT IN (
+             SELECT id FROM deliveries
+             WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending'
+             ORDER BY created_at DESC, id DESC LIMIT $4))`,
+        [endpointIds, now, bound.createdAfter, bound.newest],
+        client,
+      );
+      const row = await this.one<{ n: string }>(
+        `SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id = ANY ($1::text[]) AND status = 'pending'`,
+        [endpointIds],
+        client,
+      );
+      return { dropped, pending: Number(row?.n ?? 0) };
+    });
+  }
+
   async wakeDeliveries(endpointIds: string[], now: number): Promise<number> {
     if (endpointIds.length === 0) return 0;
     // Enters by deliveries_endpoint_due. A row being claimed right now is

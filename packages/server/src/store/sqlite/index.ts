@@ -487,6 +487,32 @@ class SqliteStore implements Store {
     );
   }
 
+  async trimListenBacklog(
+    endpointIds: string[],
+    bound: { createdAfter: number; newest: number },
+    now: number,
+  ): Promise<{ dropped: number; pending: number }> {
+    if (endpointIds.length === 0) return { dropped: 0, pending: 0 };
+    const ids = JSON.stringify(endpointIds);
+    return this.conn.write(() => {
+      const dropped = this.run(
+        `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL
+         WHERE endpoint_id IN (SELECT value FROM json_each(@ids)) AND status = 'pending'
+           AND (lease_until IS NULL OR lease_until <= @now)
+           AND (created_at < @createdAfter OR id NOT IN (
+             SELECT id FROM deliveries
+             WHERE endpoint_id IN (SELECT value FROM json_each(@ids)) AND status = 'pending'
+             ORDER BY created_at DESC, id DESC LIMIT @newest))`,
+        { ids, now, createdAfter: bound.createdAfter, newest: bound.newest },
+      );
+      const row = this.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM deliveries WHERE endpoint_id IN (SELECT value FROM json_each(?)) AND status = 'pending'`,
+        ids,
+      );
+      return { dropped, pending: Number(row?.n ?? 0) };
+    });
+  }
+
   async recordAttempts(results: AttemptResult[]): Promise<void> {
     recordAttempts(this.conn, results);
   }
