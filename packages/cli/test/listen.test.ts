@@ -116,7 +116,11 @@ describe('switchboard listen', () => {
     const second = listen();
     const [, secret2] = (await second.waitForOutput(/signing secret is (whsec_\w+)/))!;
     expect(secret2).toBe(secret);
-    await second.waitForOutput(/Catching up on 2 events published while no listen was running\n/, 15_000, 'stderr');
+    await second.waitForOutput(
+      /Catching up on 2 events published while no listen was running\n/,
+      15_000,
+      'stderr',
+    );
     await until(() => {
       const ids = [...accountRx.requests, ...connectRx.requests].map((r) => JSON.parse(r.body.toString()).id);
       return meanwhile.every((id) => ids.includes(id));

@@ -11,7 +11,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../../server/test/helpers/receiver.js';
-import { type Harness, startHarness, TEST_KEY } from '../../server/test/helpers/switchboard.js';
+import { type Harness, LIVE_KEY, startHarness, TEST_KEY } from '../../server/test/helpers/switchboard.js';
 import type { Spawned } from './helpers/spawn.js';
 import { type StripeCli, stripeCli } from './helpers/stripeCli.js';
 
@@ -153,6 +153,113 @@ describe('the official Stripe CLI against Switchboard', () => {
     await waitArrival(accountRx, e.id);
     await until(() => second.rx.requests.some((r) => JSON.parse(r.body.toString()).id === e.id));
     await second.rx.close();
+  });
+
+  it('--use-configured-webhooks, --events, --headers, --connect-headers, --format JSON and --skip-verify', async () => {
+    for (const p of procs.splice(0)) await p.kill('SIGKILL');
+    // Configured endpoints whose paths the CLI forwards to on --forward-to's host (their own host is closed).
+    const stripeApi = h.stripe();
+    await stripeApi.webhookEndpoints.create({ url: 'http://127.0.0.1:1/hooks/own', enabled_events: ['*'] });
+    await stripeApi.webhookEndpoints.create({
+      url: 'http://127.0.0.1:1/hooks/connect',
+      enabled_events: ['account.updated'],
+      connect: true,
+    });
+    const rx = await startReceiver();
+    const p = cli.run([
+      'listen',
+      '--skip-update',
+      '--use-configured-webhooks',
+      '--forward-to',
+      rx.url,
+      '--events',
+      'customer.created,account.updated',
+      '--headers',
+      'X-Own: 1',
+      '--connect-headers',
+      'X-Connect: 2',
+      '--format',
+      'JSON',
+      '--skip-verify',
+    ]);
+    procs.push(p);
+    await p.waitForOutput(/Ready!/, 20_000, 'stderr');
+    const own = await publish('customer.created', { id: 'cus_9', object: 'customer' });
+    const filtered = await publish('payout.paid', { id: 'po_9', object: 'payout' });
+    const acct = await h.stripe().accounts.create({ type: 'express' });
+    await h.stripe().accounts.update(acct.id, { email: 'json@example.com' });
+    const update = (await h.stripe().events.list({ type: 'account.updated' }, { stripeAccount: acct.id }))
+      .data[0]!;
+    await until(() => rx.requests.length >= 2);
+    const byPath = Object.fromEntries(rx.requests.map((r) => [r.path, r]));
+    expect(Object.keys(byPath).sort()).toEqual(['/hooks/connect', '/hooks/own']);
+    expect(byPath['/hooks/own']!.headers['x-own']).toBe('1');
+    expect(byPath['/hooks/connect']!.headers['x-connect']).toBe('2');
+    expect(
+      stripe.webhooks.constructEvent(
+        byPath['/hooks/own']!.body,
+        byPath['/hooks/own']!.headers['stripe-signature'] as string,
+        secret,
+      ).id,
+    ).toBe(own.id);
+    expect(
+      stripe.webhooks.constructEvent(
+        byPath['/hooks/connect']!.body,
+        byPath['/hooks/connect']!.headers['stripe-signature'] as string,
+        secret,
+      ).id,
+    ).toBe(update.id);
+    // --format JSON: each event as JSON on stdout; --events kept payout.paid out.
+    await until(() => p.stdout().includes(update.id));
+    const printed = p
+      .stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Stripe.Event);
+    expect(printed.map((e) => e.id)).toEqual([own.id, update.id]);
+    expect(p.stdout()).not.toContain(filtered.id);
+    await rx.close();
+  });
+
+  it('--live receives live events only, with the live key', async () => {
+    for (const p of procs.splice(0)) await p.kill('SIGKILL');
+    const live = stripeCli(h.url, LIVE_KEY);
+    const rx = await startReceiver();
+    try {
+      const p = live.run([
+        'listen',
+        '--skip-update',
+        '--live',
+        '--forward-to',
+        `${rx.url}/live`,
+        '--all-snapshot',
+      ]);
+      procs.push(p);
+      const [, liveSecret] = (await p.waitForOutput(
+        /Your webhook signing secret is (whsec_\w+)/,
+        20_000,
+        'stderr',
+      ))!;
+      expect(liveSecret).not.toBe(secret);
+      const testEvent = await publish('customer.created', { id: 'cus_t', object: 'customer' });
+      const res = await h.api(
+        'POST',
+        '/v1/events',
+        { type: 'customer.created', data: { object: { id: 'cus_l', object: 'customer' } } },
+        { authorization: `Bearer ${LIVE_KEY}` },
+      );
+      await until(() => rx.requests.length >= 1);
+      const got = stripe.webhooks.constructEvent(
+        rx.requests[0]!.body,
+        rx.requests[0]!.headers['stripe-signature'] as string,
+        liveSecret!,
+      );
+      expect(got).toMatchObject({ id: res.body.id, livemode: true });
+      expect(rx.requests.some((r) => JSON.parse(r.body.toString()).id === testEvent.id)).toBe(false);
+    } finally {
+      await rx.close();
+      live.cleanup();
+    }
   });
 });
 
