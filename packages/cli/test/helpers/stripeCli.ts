@@ -1,9 +1,12 @@
 /**
- * The official Stripe CLI binary from the npm package `@stripe/cli`, run
- * offline against a local server: telemetry off, a temporary HOME (it writes
- * its config there), and every HTTPS request it would make on its own (its
- * check for a newer release) sent to a closed port on this machine, so it
- * never reaches out.
+ * The official Stripe CLI binary, run offline against a local server. It
+ * comes from `@stripe/cli-linux-x64`, the package the `@stripe/cli` wrapper
+ * installs on Linux x64; the project depends on it directly, as an optional
+ * dependency (installs on other platforms skip it), so that the lock file
+ * needs no other platform's package. Run with telemetry off, a temporary HOME
+ * (it writes its config there), and every HTTPS request it would make on its
+ * own (its check for a newer release) sent to a closed port on this machine,
+ * so it never reaches out.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,10 +17,12 @@ import { type Spawned, spawnProcess } from './spawn.js';
 
 const require = createRequire(import.meta.url);
 
-/** The binary the `@stripe/cli` package ships for this platform. */
+/** Where the project installs the Stripe CLI: Linux on x64, as its machines and CI. */
+export const STRIPE_CLI_PLATFORM = process.platform === 'linux' && process.arch === 'x64';
+
+/** The binary the `@stripe/cli-linux-x64` package ships. */
 export function stripeBinary(): string {
-  const pkg = `@stripe/cli-${process.platform}-${process.arch}`;
-  return join(dirname(require.resolve(`${pkg}/package.json`)), 'bin', 'stripe');
+  return join(dirname(require.resolve('@stripe/cli-linux-x64/package.json')), 'bin', 'stripe');
 }
 
 export interface StripeCli {
