@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  isEnabledEventsEntry,
   isEventType,
   isTypePattern,
   matchesEnabledEvents,
@@ -336,15 +335,6 @@ describe('event types', () => {
     ['', false],
   ])('isEventType(%j) = %s', (value, ok) => {
     expect(isEventType(value)).toBe(ok);
-  });
-
-  it.each([
-    ['*', true],
-    ['payout.failed', true],
-    ['payout.*', false],
-    ['nonsense', false],
-  ])('isEnabledEventsEntry(%j) = %s', (value, ok) => {
-    expect(isEnabledEventsEntry(value)).toBe(ok);
   });
 
   it.each([

@@ -13,6 +13,7 @@ export interface ServeFlags {
   allowPrivateTargets?: boolean;
   retrySchedule?: string;
   disableAfter?: string;
+  apiVersion?: string;
   timeout: string;
   retentionDays: string;
   maxInFlight?: string;
@@ -64,6 +65,9 @@ export async function serveConfig(
     ...(schedule ? { retrySchedule: parseRetrySchedule(schedule) } : {}),
     deliveryTimeoutMs: timeout,
     ...(disableAfterMs !== undefined ? { disableAfterMs } : {}),
+    ...((flags.apiVersion ?? env['SWITCHBOARD_API_VERSION'])
+      ? { defaultApiVersion: (flags.apiVersion ?? env['SWITCHBOARD_API_VERSION'])! }
+      : {}),
     retentionDays: positive(flags.retentionDays, '--retention-days'),
     ...(flags.maxInFlight ? { maxInFlight: positive(flags.maxInFlight, '--max-in-flight') } : {}),
     ...(flags.perEndpointConcurrency
@@ -102,6 +106,10 @@ export function serveCommand(): Command {
     .option(
       '--retry-schedule <list>',
       'delays between attempts, e.g. 1s,2s,5s (env SWITCHBOARD_RETRY_SCHEDULE)',
+    )
+    .option(
+      '--api-version <version>',
+      "the accounts' default API version, stamped on events of endpoints without their own (default the newest; env SWITCHBOARD_API_VERSION)",
     )
     .option(
       '--disable-after <duration>',

@@ -1,7 +1,8 @@
 /**
  * Event type strings and the patterns that select them.
  *
- * `enabled_events` on an endpoint holds `*` or exact types (Stripe's rule).
+ * `enabled_events` on an endpoint holds `*` or exact types (Stripe's rule;
+ * which types, stripe/eventTypes.ts).
  * List filters (`GET /v1/events?type=account.*`) also take a trailing `*`.
  */
 
@@ -13,11 +14,6 @@ const PATTERN_RE = /^([a-z0-9_]+\.)*(\*|[a-z0-9_]+(\.[a-z0-9_]+)*\.\*)$/;
 /** A well-formed event type: dot-separated lowercase words, at least two (`customer.created`). */
 export function isEventType(value: string): boolean {
   return TYPE_RE.test(value) && value.length <= 100;
-}
-
-/** Valid in `enabled_events`: `*` or an event type. */
-export function isEnabledEventsEntry(value: string): boolean {
-  return value === '*' || isEventType(value);
 }
 
 /** Does an endpoint with these `enabled_events` want this type? */
