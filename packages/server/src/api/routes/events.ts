@@ -2,13 +2,14 @@
 
 import { Hono } from 'hono';
 import { eventForApi } from '../../objects/event.js';
+import { keySeesAccount } from '../../routing/connectionModes.js';
 import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTypes.js';
 import { routeDecision } from '../../routing/routing.js';
 import { accountLink, publishEvent } from '../../services/publish.js';
 import { listenKeyFor } from '../../sessions/listenHub.js';
 import type { EventQuery, JsonObject, StoredEvent } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
-import { invalid, invalidParam, missingParam, noSuch, unknownParam } from '../errors.js';
+import { ApiError, invalid, invalidParam, missingParam, noSuch, unknownParam } from '../errors.js';
 import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { Params } from '../params.js';
 import { attemptForApi } from './attempts.js';
@@ -103,7 +104,20 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
     let caller = base;
     if (account && account !== base.accountId) {
       const acct = await rt.store.getAccount(account);
-      if (!acct || acct.platformId !== rt.platform.id) throw noSuch('account', account, 'account');
+      // `account` reaches what `Stripe-Account` would, no more: a connected account only itself, and an
+      // account the key may act as (never one that disconnected).
+      if (!acct || acct.platformId !== rt.platform.id || base.connectedAccount !== null) {
+        throw noSuch('account', account, 'account');
+      }
+      if (!keySeesAccount(acct.connectedModes, base.livemode)) {
+        throw new ApiError(
+          403,
+          'permission_error',
+          `The platform has no access to account '${account}' in this mode (it disconnected, or is connected in the other mode only).`,
+          'account_invalid',
+          'account',
+        );
+      }
       caller = { ...base, accountId: acct.id, connectedAccount: acct };
     }
     const event = await visibleEvent(rt, caller, c.req.param('id'));
