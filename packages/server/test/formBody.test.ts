@@ -36,7 +36,11 @@ const ok: [string, string, FormParams][] = [
   ['repeated nested value: last wins', 'm[k]=1&m[k]=2', { m: { k: '2' } }],
   ['index 1000 allowed', 'a[1000]=x', { a: ['x'] }],
   ['leading zeros are the same index', 'a[01]=x&a[1]=y', { a: ['y'] }],
-  ['depth 10 allowed', 'a[1][2][3][4][5][6][7][8][9][10]=x', { a: [[[[[[[[[['x']]]]]]]]]] }],
+  [
+    'depth 20 allowed',
+    `a${Array.from({ length: 20 }, (_, i) => `[${i + 1}]`).join('')}=x`,
+    { a: JSON.parse(`${'['.repeat(20)}"x"${']'.repeat(20)}`) },
+  ],
   [
     'stripe-node style body',
     'url=https%3A%2F%2Fa.test&connect=true&enabled_events[0]=*',
@@ -70,7 +74,11 @@ const bad: [string, string, string][] = [
   ['__proto__ at the top', '__proto__[polluted]=1', '__proto__[polluted]'],
   ['__proto__ nested', 'metadata[__proto__]=1', 'metadata[__proto__]'],
   ['encoded __proto__', '%5F%5Fproto%5F%5F=1', '__proto__'],
-  ['depth 11', 'a[1][2][3][4][5][6][7][8][9][10][11]=x', 'a[1][2][3][4][5][6][7][8][9][10][11]'],
+  [
+    'depth 21',
+    `a${Array.from({ length: 21 }, (_, i) => `[${i + 1}]`).join('')}=x`,
+    `a${Array.from({ length: 21 }, (_, i) => `[${i + 1}]`).join('')}`,
+  ],
   ['index 1001', 'a[1001]=x', 'a[1001]'],
   ['huge index', 'a[99999999999999999999]=x', 'a[99999999999999999999]'],
   ['append inside a name', 'items[][price]=p', 'items[][price]'],

@@ -10,8 +10,31 @@ export type FormParseResult =
   | { ok: true; params: FormParams }
   | { ok: false; param: string; message: string };
 
-/** Deepest bracket nesting accepted: `a[1]…[10]`. */
-export const MAX_PARAM_DEPTH = 10;
+/**
+ * Deepest nesting of any body, form (`a[1]…[20]`) or JSON (the same depth of
+ * keys): Stripe's objects
+ * need fewer than 20 levels, and a bound keeps a hostile body (thousands of
+ * levels in a few KB) from ever being stored.
+ */
+export const MAX_PARAM_DEPTH = 20;
+
+/**
+ * The path of the first value of a parsed JSON body nested deeper than a
+ * form body may be (`MAX_PARAM_DEPTH` brackets after the name), as a
+ * parameter name (`data[object][a]…`), or null. Iterative: the depth it
+ * checks is the one a recursive walk would overflow on.
+ */
+export function tooDeep(value: unknown): string | null {
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: v, path } = stack.pop()!;
+    if (path.length > MAX_PARAM_DEPTH + 1) return paramPath(path.slice(0, MAX_PARAM_DEPTH + 2));
+    if (typeof v !== 'object' || v === null) continue;
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+    for (const [k, child] of entries) stack.push({ value: child, path: [...path, k] });
+  }
+  return null;
+}
 /** Largest array index accepted; bounds the work a sparse `a[999999]` could ask for. */
 export const MAX_PARAM_INDEX = 1000;
 

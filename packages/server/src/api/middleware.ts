@@ -10,7 +10,7 @@ import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../
 import { closestName } from '../stripe/suggest.js';
 import type { ApiEnv, Caller, Runtime } from './context.js';
 import { ApiError, invalid, invalidApiKey } from './errors.js';
-import { parseFormParams } from './formBody.js';
+import { MAX_PARAM_DEPTH, parseFormParams, tooDeep } from './formBody.js';
 import { savesIdempotentResult } from './idempotencySave.js';
 import type { RawParams } from './params.js';
 
@@ -144,6 +144,14 @@ export function params(options: { maxBodyBytes: number }): MiddlewareHandler<Api
           }
           if (typeof value !== 'object' || value === null || Array.isArray(value)) {
             throw invalid('Invalid JSON body: expected an object of parameters.', 'parameter_invalid');
+          }
+          const deep = tooDeep(value);
+          if (deep !== null) {
+            throw invalid(
+              `Parameter ${deep} is nested too deeply (at most ${MAX_PARAM_DEPTH} levels).`,
+              'parameter_invalid',
+              deep,
+            );
           }
           body = value as RawParams;
         } else {
