@@ -29,6 +29,18 @@ export function palette(enabled: boolean): Palette {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences is the point.
 const ANSI_RE = /\u001b\[[0-9;]*m/g;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL_RE = /\u001b\[(?:1|2|22|31|32|33|39)m|[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text safe to print on a terminal: every control character (escape
+ * sequences, carriage returns, bells, newlines…) from what the server sent
+ * shown as a visible `\xNN` instead, so no value can move the cursor, retitle
+ * the window or hide text. The palette's own colour codes pass.
+ */
+export const printable = (s: string): string =>
+  s.replace(CONTROL_RE, (m) => (m.length > 1 ? m : `\\x${m.charCodeAt(0).toString(16).padStart(2, '0')}`));
+
 /** The text without colour codes. */
 export const stripAnsi = (s: string): string => s.replace(ANSI_RE, '');
 
@@ -36,7 +48,8 @@ export const stripAnsi = (s: string): string => s.replace(ANSI_RE, '');
 export const visibleLength = (s: string): number => stripAnsi(s).length;
 
 /** A table with a header row, columns padded to their widest cell; the last column is not padded. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function renderTable(headers: readonly string[], unsafeRows: readonly (readonly string[])[]): string {
+  const rows = unsafeRows.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
   const line = (cells: readonly string[]) =>
     cells
@@ -49,7 +62,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 /** `Label:  value` lines, labels aligned. */
 export function renderFields(fields: readonly (readonly [string, string])[]): string {
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
-  return fields.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${v}`).join('\n');
+  return fields.map(([k, v]) => `${`${k}:`.padEnd(width)}  ${printable(v)}`).join('\n');
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');

@@ -8,6 +8,7 @@ import {
   colorEnabled,
   formatTime,
   palette,
+  printable,
   renderFields,
   renderTable,
   stripAnsi,
@@ -111,5 +112,25 @@ describe('flags', () => {
       requirements: { currently_due: [] },
       metadata: { seller: '42' },
     });
+  });
+});
+
+describe('printable', () => {
+  it.each([
+    ['plain text', 'acct_1 ok', 'acct_1 ok'],
+    ['a cursor move', 'a\u001b[2Jb', 'a\\x1b[2Jb'],
+    ['a window title (OSC)', '\u001b]0;pwned\u0007', '\\x1b]0;pwned\\x07'],
+    ['carriage return and newline', 'x\r\ny', 'x\\x0d\\x0ay'],
+    ['a C1 control', 'a\u009bb', 'a\\x9bb'],
+    ['the palette’s own colours pass', '\u001b[32mok\u001b[39m', '\u001b[32mok\u001b[39m'],
+  ])('%s', (_name, input, expected) => {
+    expect(printable(input)).toBe(expected);
+  });
+
+  it('tables and fields print what the server sent only escaped', () => {
+    const table = renderTable(['ID', 'EMAIL'], [['acct_1', 'evil\u001b]0;x\u0007@example.com']]);
+    expect(table).not.toContain('\u001b]');
+    expect(table).toContain('evil\\x1b]0;x\\x07@example.com');
+    expect(renderFields([['Email', 'a\u001b[1Ab']])).toBe('Email:  a\\x1b[1Ab');
   });
 });

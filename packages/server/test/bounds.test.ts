@@ -71,3 +71,70 @@ describe('body bounds', () => {
     expect((await h.api('GET', '/v1/events')).body.data).toHaveLength(1);
   });
 });
+
+describe('field bounds', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness('sqlite');
+  });
+  afterEach(async (ctx) => {
+    await h.close(ctx.task.result?.state === 'fail');
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['a 900 KB URL', { url: `https://example.com/${'a'.repeat(900_000)}` }, 'url', /at most 2048 characters/],
+    [
+      'a URL one past the limit',
+      { url: `https://example.com/${'a'.repeat(2049 - 20)}` },
+      'url',
+      /at most 2048/,
+    ],
+    [
+      'CR/LF in a URL',
+      { url: 'https://example.com/a\r\nX-Injected: 1' },
+      'url',
+      /spaces or control characters/,
+    ],
+    ['NUL in a URL', { url: 'https://example.com/a\u0000b' }, 'url', /control characters/],
+    ['a tab in a URL', { url: 'https://exa\tmple.com/' }, 'url', /control characters/],
+    [
+      '50,000 enabled_events',
+      { enabled_events: Array.from({ length: 50_000 }, () => 'account.updated') },
+      'enabled_events',
+      /at most 300 event types/,
+    ],
+    ['a 5,001-character description', { description: 'x'.repeat(5001) }, 'description', /5000/],
+  ])('%s: 400 naming the parameter', async (_name, over, param, message) => {
+    const res = await h.api('POST', '/v1/webhook_endpoints', {
+      url: 'https://example.com/h',
+      enabled_events: ['*'],
+      ...over,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.param).toBe(param);
+    expect(res.body.error.message).toMatch(message);
+  });
+
+  it('a URL of exactly 2048 characters is accepted', async () => {
+    const url = `https://example.com/${'a'.repeat(2048 - 20)}`;
+    expect(url).toHaveLength(2048);
+    const res = await h.api('POST', '/v1/webhook_endpoints', { url, enabled_events: ['*'] });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+
+  it('at most 5 secrets sign at once: a roll that would make a 6th is refused, one that ends the others is not', async () => {
+    const ep = (
+      await h.api('POST', '/v1/webhook_endpoints', { url: 'https://example.com/h', enabled_events: ['*'] })
+    ).body;
+    for (let i = 0; i < 4; i++) {
+      expect((await h.api('POST', `/v1/webhook_endpoints/${ep.id}/roll_secret`, {})).status).toBe(200);
+    }
+    const sixth = await h.api('POST', `/v1/webhook_endpoints/${ep.id}/roll_secret`, {});
+    expect(sixth.status).toBe(400);
+    expect(sixth.body.error).toMatchObject({ param: 'expires_in' });
+    expect(sixth.body.error.message).toMatch(/At most 5 secrets may sign at once/);
+    expect(
+      (await h.api('POST', `/v1/webhook_endpoints/${ep.id}/roll_secret`, { expires_in: 0 })).status,
+    ).toBe(200);
+  });
+});

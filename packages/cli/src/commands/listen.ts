@@ -2,7 +2,7 @@
 
 import { Command } from 'commander';
 import { clientFrom, type GlobalFlags, withApiFlags } from '../globals.js';
-import { colorEnabled, formatTime, palette, wantsJsonOutput } from '../output.js';
+import { colorEnabled, formatTime, palette, printable, wantsJsonOutput } from '../output.js';
 
 interface ListenFlags extends GlobalFlags {
   forwardTo?: string;
@@ -118,18 +118,19 @@ The official Stripe CLI works against the same server: stripe listen --api-base 
             );
           },
           onEvent({ event, connect, payload }) {
-            if (json) out(payload);
+            // What the server sent reaches the terminal only escaped (JSON, or printable()): no escape sequence passes.
+            if (json) out(JSON.stringify(JSON.parse(payload)));
             else
               out(
-                `${timestamp()}   --> ${connect ? 'connect ' : ''}${colour.bold(event.type)} [${event.id}]`,
+                `${timestamp()}   --> ${connect ? 'connect ' : ''}${colour.bold(printable(String(event.type)))} [${printable(String(event.id))}]`,
               );
           },
           onResponse({ event, status, error, url, method }) {
             if (json) return;
-            const shown = status === null ? `ERROR: ${error}` : String(status);
+            const shown = status === null ? `ERROR: ${printable(String(error))}` : String(status);
             const ok = status !== null && status >= 200 && status < 300;
             out(
-              `${timestamp()}  <--  [${(ok ? colour.green : colour.red)(shown)}] ${method} ${url} [${event.id}]`,
+              `${timestamp()}  <--  [${(ok ? colour.green : colour.red)(shown)}] ${method} ${url} [${printable(String(event.id))}]`,
             );
           },
           onDisconnect({ reason, retryInMs }) {

@@ -4,7 +4,14 @@ import { toUnixSeconds } from '../clock.js';
 import { disablesAt } from '../delivery/giveUp.js';
 import type { EndpointRecord } from '../store/types.js';
 
+/** Stripe's limit on an account's endpoints, per mode. */
 export const MAX_ENDPOINTS_PER_ACCOUNT = 16;
+/** Longest endpoint URL accepted (Stripe publishes no limit; 2048 is what browsers and most servers keep). */
+export const MAX_URL_LENGTH = 2048;
+/** Most `enabled_events` entries: Stripe has about 275 event types, plus `*`. */
+export const MAX_ENABLED_EVENTS = 300;
+/** Most secrets signing at once: the current one and rolled ones still overlapping. */
+export const MAX_ACTIVE_SECRETS = 5;
 
 export interface WebhookEndpointShape {
   id: string;

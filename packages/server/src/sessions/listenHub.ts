@@ -23,6 +23,7 @@ import { type AttemptReport, type AttemptTarget, attemptDelivery } from '../deli
 import { createDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
 import type { Sender, SendResult } from '../delivery/send.js';
 import { newId, randomToken } from '../ids.js';
+import { MAX_ENABLED_EVENTS } from '../objects/webhookEndpoint.js';
 import type { EndpointRecord } from '../store/types.js';
 import { LATEST_API_VERSION } from '../stripe/apiVersions.js';
 import { isStripeEventType } from '../stripe/eventTypes.js';
@@ -195,6 +196,11 @@ export function createListenHub(rt: Runtime): ListenHub {
         throw invalidParam(`websocket_features[${i}]`, 'A websocket feature name is at most 64 characters.');
     });
     const events = p.stringArray('events') ?? ['*'];
+    if (events.length > MAX_ENABLED_EVENTS)
+      throw invalidParam(
+        'events',
+        `events may name at most ${MAX_ENABLED_EVENTS} event types (got ${events.length}).`,
+      );
     events.forEach((e, i) => {
       if (e !== '*' && !isStripeEventType(e)) throw unknownEventType(`events[${i}]`, e);
     });

@@ -3,7 +3,13 @@
 import { Hono } from 'hono';
 import { checkTargetUrl } from '../../delivery/targetGuard.js';
 import { newId, randomToken } from '../../ids.js';
-import { endpointForApi, MAX_ENDPOINTS_PER_ACCOUNT } from '../../objects/webhookEndpoint.js';
+import {
+  endpointForApi,
+  MAX_ACTIVE_SECRETS,
+  MAX_ENABLED_EVENTS,
+  MAX_ENDPOINTS_PER_ACCOUNT,
+  MAX_URL_LENGTH,
+} from '../../objects/webhookEndpoint.js';
 import type { EndpointPatch, EndpointRecord, EndpointSecret } from '../../store/types.js';
 import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../../stripe/apiVersions.js';
 import { isStripeEventType } from '../../stripe/eventTypes.js';
@@ -19,7 +25,21 @@ export const MAX_ROLL_OVERLAP_S = 24 * 60 * 60;
 
 export const newEndpointSecret = (): string => `whsec_${randomToken(32)}`;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+const URL_FORBIDDEN = /[\u0000-\u0020\u007f-\u009f]/;
+
 function validUrl(rt: Runtime, url: string): string {
+  if (url.length > MAX_URL_LENGTH) {
+    throw invalidParam(
+      'url',
+      `Invalid URL: at most ${MAX_URL_LENGTH} characters (got ${url.length}).`,
+      'url_invalid',
+    );
+  }
+  // new URL() would quietly drop tabs and newlines and encode spaces: a URL is refused with them instead.
+  if (URL_FORBIDDEN.test(url)) {
+    throw invalidParam('url', 'Invalid URL: it contains spaces or control characters.', 'url_invalid');
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -48,6 +68,11 @@ function validUrl(rt: Runtime, url: string): string {
 /** `enabled_events`: `*` or Stripe's event types, so that a typo is a 400 and not an endpoint that never fires. */
 function validEvents(events: string[], param = 'enabled_events'): string[] {
   if (events.length === 0) throw invalidParam(param, `${param} must name at least one event type or *.`);
+  if (events.length > MAX_ENABLED_EVENTS)
+    throw invalidParam(
+      param,
+      `${param} may name at most ${MAX_ENABLED_EVENTS} event types (got ${events.length}).`,
+    );
   events.forEach((e, i) => {
     if (e !== '*' && !isStripeEventType(e)) throw unknownEventType(`${param}[${i}]`, e);
   });
@@ -190,6 +215,13 @@ export function webhookEndpointRoutes(rt: Runtime): Hono<ApiEnv> {
         if (s.expiresAt === null) secrets.push({ secret: s.secret, expiresAt });
         else if (s.expiresAt > now) secrets.push(s);
       }
+    }
+    // Each active secret adds a v1 to every delivery's signature header: bounded.
+    if (secrets.length > MAX_ACTIVE_SECRETS) {
+      throw invalidParam(
+        'expires_in',
+        `At most ${MAX_ACTIVE_SECRETS} secrets may sign at once, and ${secrets.length - 1} do now: roll with expires_in=0 to end the old ones at once, or wait until one expires.`,
+      );
     }
     const updated = await rt.store.updateEndpoint(ep.id, { secrets });
     if (!updated) throw noSuch('webhook endpoint', ep.id);
