@@ -246,6 +246,8 @@ describe('createSender against a real server', () => {
         resolveHost,
       });
       expect(result).toMatchObject({ statusCode, errorCode });
+      // The log says a private address was refused, never which: it would map the internal network.
+      for (const { address } of addresses) expect(result.errorMessage ?? '').not.toContain(address);
     },
   );
 

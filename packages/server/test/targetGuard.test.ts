@@ -49,7 +49,11 @@ describe('isPrivateAddress', () => {
     ['ff02::1', true],
     ['2001:4860:4860::8888', false],
     ['2606:4700:4700::1111', false],
-    ['fec0::1', false],
+    // Site-local (deprecated, still routed by some stacks), documentation, discard-only: never public.
+    ['fec0::1', true],
+    ['feff::1', true],
+    ['2001:db8::1', true],
+    ['100::1', true],
     ['fbff::1', false],
     // IPv4-mapped and NAT64 IPv6, judged by the IPv4 address
     ['::ffff:127.0.0.1', true],
@@ -61,6 +65,22 @@ describe('isPrivateAddress', () => {
     ['::ffff:808:808', false],
     ['64:ff9b::127.0.0.1', true],
     ['64:ff9b::8.8.8.8', false],
+    // IPv4-translated (::ffff:0:0/96), judged by the IPv4 address
+    ['::ffff:0:127.0.0.1', true],
+    ['::ffff:0:7f00:1', true],
+    ['::ffff:0:8.8.8.8', false],
+    // Local-use NAT64 (64:ff9b:1::/48): a translator on the local network, whatever it embeds
+    ['64:ff9b:1::808:808', true],
+    ['64:ff9b:1:ffff::1', true],
+    // 6to4 (2002::/16) carries the IPv4 address in bits 16–47
+    ['2002:7f00:1::', true],
+    ['2002:a9fe:a9fe::1', true],
+    ['2002:c0a8:101::1', true],
+    ['2002:808:808::1', false],
+    // Teredo (2001::/32): the server's IPv4 in bits 32–63, the client's inverted in the last 32
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', true], // client 127.0.0.1
+    ['2001:0:a00:1::f7f7:f7f7', true], // server 10.0.0.1
+    ['2001:0:4136:e378:8000:63bf:f7f7:f7f7', false], // server 65.54.227.120, client 8.8.8.8
     // IPv4-compatible (deprecated): blocked whatever the IPv4 part
     ['::127.0.0.1', true],
     ['::8.8.8.8', true],

@@ -87,9 +87,8 @@ export function guardedLookup(resolveHost: ResolveHost, allowPrivate: boolean): 
         if (allowed.length === 0) {
           const error: NodeJS.ErrnoException =
             usable.length > 0
-              ? new Error(
-                  `${hostname} resolves to private addresses only (${usable.map((a) => a.address).join(', ')})`,
-                )
+              ? // Which private addresses stays out of the attempt log: it would map the internal network.
+                new Error(`${hostname} resolves only to private addresses, which are refused`)
               : new Error(`${hostname} has no usable address`);
           error.code = usable.length > 0 ? PRIVATE_TARGET : 'ENOTFOUND';
           callback(error, '', 0);

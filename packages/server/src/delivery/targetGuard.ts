@@ -24,7 +24,11 @@ for (const [network, prefix] of [
 }
 for (const [network, prefix] of [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible block
+  ['64:ff9b:1::', 48], // local-use IPv4/IPv6 translation (RFC 8215): a translator on the local network
+  ['100::', 64], // discard-only
+  ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local
+  ['fec0::', 10], // site-local (deprecated, still routed by some stacks)
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
 ] as const) {
@@ -61,18 +65,33 @@ function ipv6Bytes(text: string): number[] | null {
   return bytes;
 }
 
-/** The IPv4 address an IPv6 address stands for (`::ffff:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`), if any. */
-function embeddedIpv4(bytes: number[]): string | null {
-  const prefix = bytes.slice(0, 12);
-  const mapped = prefix.every((b, i) => (i < 10 ? b === 0 : b === 0xff));
-  const nat64 = [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0].every((b, i) => prefix[i] === b);
-  return mapped || nat64 ? bytes.slice(12).join('.') : null;
+const startsWith = (bytes: readonly number[], prefix: readonly number[]) =>
+  prefix.every((b, i) => bytes[i] === b);
+const ZEROS_10 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const dotted = (four: readonly number[]) => four.join('.');
+
+/**
+ * The IPv4 addresses an IPv6 address carries, by the forms that reach them:
+ * IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`, NAT64
+ * `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::` and Teredo `2001:0::` (its
+ * server, and its client stored inverted). Empty when there are none.
+ */
+export function embeddedIpv4(bytes: readonly number[]): string[] {
+  if (startsWith(bytes, [...ZEROS_10, 0xff, 0xff])) return [dotted(bytes.slice(12))];
+  if (startsWith(bytes, [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0])) return [dotted(bytes.slice(12))];
+  if (startsWith(bytes, [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0])) return [dotted(bytes.slice(12))];
+  if (startsWith(bytes, [0x20, 0x02])) return [dotted(bytes.slice(2, 6))];
+  if (startsWith(bytes, [0x20, 0x01, 0, 0])) {
+    return [dotted(bytes.slice(4, 8)), dotted(bytes.slice(12).map((b) => b ^ 0xff))];
+  }
+  return [];
 }
 
 /**
  * Whether `ip` is an address webhooks must not reach by default: loopback,
  * private, link-local, CGNAT, multicast, reserved or unspecified, in IPv4 or
- * IPv6. An IPv4-mapped IPv6 address is judged by its IPv4 address. Anything
+ * IPv6. An IPv6 address that carries an IPv4 one (mapped, translated, NAT64,
+ * 6to4, Teredo) is judged by the IPv4 address it reaches. Anything
  * that is not an IP address counts as private, so a mistake fails closed.
  *
  * @example isPrivateAddress('10.1.2.3')          // true
@@ -87,8 +106,9 @@ export function isPrivateAddress(ip: string): boolean {
   if (family !== 6) return true;
   const bytes = ipv6Bytes(address);
   if (!bytes) return true;
+  // A translated address is judged by the IPv4 address it reaches.
   const v4 = embeddedIpv4(bytes);
-  if (v4 !== null) return blocked.check(v4, 'ipv4');
+  if (v4.length > 0) return v4.some((a) => blocked.check(a, 'ipv4'));
   return blocked.check(address, 'ipv6');
 }
 
