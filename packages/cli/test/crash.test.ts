@@ -10,8 +10,8 @@ import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { randomToken } from '../../server/src/ids.js';
 import { type Receiver, startReceiver } from '../../server/test/helpers/receiver.js';
 import { PG_URL } from '../../server/test/helpers/switchboard.js';
-import { apiCall, startServerProcess } from './helpers/server.js';
-import { type Spawned, until } from './helpers/spawn.js';
+import { apiCall, freePort, startServerProcess } from './helpers/server.js';
+import { type Spawned, spawnCli, until } from './helpers/spawn.js';
 
 const KEY = 'sk_test_crashTestKey000000001';
 
@@ -25,6 +25,34 @@ const startServer = async (database: string) => {
 };
 const api = (url: string, method: string, path: string, body?: unknown) =>
   apiCall(url, KEY, method, path, body);
+
+/** A database for one test, and how to remove it (kept when the test failed). */
+function testDatabase(engine: 'sqlite' | 'postgres'): {
+  database: string;
+  cleanup: (failed: boolean) => Promise<void>;
+} {
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
+    return {
+      database: `sqlite:${join(dir, 'sb.db')}`,
+      cleanup: async (f) => {
+        if (!f) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `sb_crash_${randomToken(8).toLowerCase()}`;
+  return {
+    database: `${PG_URL}?schema=${schema}`,
+    cleanup: async (f) => {
+      if (f) return;
+      const pg = await import('pg');
+      const c = new pg.default.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    },
+  };
+}
 
 describe.each(['sqlite', 'postgres'] as const)('SIGKILL with deliveries pending (%s)', (engine) => {
   let rx: Receiver;
@@ -44,25 +72,9 @@ describe.each(['sqlite', 'postgres'] as const)('SIGKILL with deliveries pending 
     onTestFailed(() => {
       failed = true;
     });
-    let database: string;
-    if (engine === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'switchboard-crash-'));
-      database = `sqlite:${join(dir, 'sb.db')}`;
-      cleanup = async (f) => {
-        if (!f) rmSync(dir, { recursive: true, force: true });
-      };
-    } else {
-      const schema = `sb_crash_${randomToken(8).toLowerCase()}`;
-      database = `${PG_URL}?schema=${schema}`;
-      cleanup = async (f) => {
-        if (f) return;
-        const pg = await import('pg');
-        const c = new pg.default.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await c.end();
-      };
-    }
+    const db = testDatabase(engine);
+    const database = db.database;
+    cleanup = db.cleanup;
 
     rx = await startReceiver((_req, res) => {
       res.writeHead(503);
@@ -100,5 +112,64 @@ describe.each(['sqlite', 'postgres'] as const)('SIGKILL with deliveries pending 
       10_000,
       50,
     );
+  });
+
+  it('re-sends the deliveries that were in flight within seconds of a restart, not when their leases run out', async () => {
+    failed = false;
+    onTestFailed(() => {
+      failed = true;
+    });
+    const db = testDatabase(engine);
+    cleanup = db.cleanup;
+    // Attempts never answered while the first server runs: a 60 s timeout makes each lease over two minutes.
+    let answering = false;
+    rx = await startReceiver((_req, res) => {
+      if (answering) res.end('ok');
+    });
+    const port = await freePort();
+    const serve = () => startServerProcess({ database: db.database, key: KEY, port, timeoutMs: 60_000 });
+    const first = await serve();
+    procs.push(first.proc);
+    await api(first.url, 'POST', '/v1/webhook_endpoints', { url: `${rx.url}/hook`, enabled_events: ['*'] });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push(
+        (await api(first.url, 'POST', '/v1/events', { type: 'customer.created', data: { object: {} } })).body
+          .id,
+      );
+    }
+    await until(() => rx.requests.length >= ids.length);
+    expect(await first.proc.kill('SIGKILL')).toBeNull();
+    answering = true;
+
+    const restartedAt = Date.now();
+    const second = await serve();
+    procs.push(second.proc);
+    // A delivery waiting for its lease would come back in two minutes, past this test's own time.
+    const times = (id: string) => rx.requests.filter((r) => JSON.parse(r.body.toString()).id === id).length;
+    await until(() => ids.every((id) => times(id) >= 2), 20_000, 20);
+    console.info(
+      `recovery (${engine}): ${ids.length} in-flight deliveries re-sent ${Date.now() - restartedAt} ms after the restart began`,
+    );
+    expect(second.proc.stderr()).toMatch(/in-flight deliveries of the previous run are due again/);
+  }, 60_000);
+});
+
+describe('one server owns a SQLite database', () => {
+  it('a second server on the same file is refused at once, with one clear line', async () => {
+    const db = testDatabase('sqlite');
+    const first = await startServerProcess({ database: db.database, key: KEY });
+    try {
+      const second = spawnCli(['serve', '--port', '0', '--database', db.database, '--test-key', KEY]);
+      expect(await second.exited).not.toBe(0);
+      expect(second.stderr().trim().split('\n')).toEqual([
+        `switchboard: Another Switchboard server is using ${db.database.slice('sqlite:'.length)}: one server owns a SQLite database (several servers share a PostgreSQL one).`,
+      ]);
+      // The first is unharmed.
+      expect((await api(first.url, 'GET', '/v1/events')).status).toBe(200);
+    } finally {
+      await first.proc.kill('SIGKILL');
+      await db.cleanup(false);
+    }
   });
 });

@@ -67,6 +67,12 @@ export interface SwitchboardConfig {
   defaultApiVersion?: string;
   /** An endpoint that answers no 2xx for this long is disabled (default 3 days). */
   disableAfterMs?: number;
+  /**
+   * This node's stable name, the owner of its leases: a node started again
+   * under the same name takes back at once what it had in flight. Default: a
+   * new one per start (SQLite needs none: one server owns the file).
+   */
+  nodeId?: string;
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
@@ -169,6 +175,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     ...(config.perEndpointConcurrency ? { perEndpointConcurrency: config.perEndpointConcurrency } : {}),
     ...(config.idlePollMs ? { idlePollMs: config.idlePollMs } : {}),
     disableAfterMs,
+    ...(config.nodeId ? { owner: config.nodeId } : {}),
     onError: (error) => log.error('dispatcher error', { error: String(error) }),
     onWarning: (message, fields) => log.warn(message, fields),
   });
@@ -194,6 +201,9 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     ...(config.maxBodyBytes ? { maxBodyBytes: config.maxBodyBytes } : {}),
     extraRoutes: { '/v1/stripecli': hub.routes },
   });
+  // What this node had in flight when it stopped goes out now, not when the leases run out.
+  const recovered = await store.recoverLeases(dispatcher.owner, clock());
+  if (recovered > 0) log.info('in-flight deliveries of the previous run are due again', { count: recovered });
   if (config.deliver !== false) dispatcher.start();
 
   const retentionMs = (config.retentionDays ?? 30) * 24 * 3600_000;

@@ -1,5 +1,6 @@
 /** `switchboard serve`: run the server. Flags and environment variables map one-to-one onto SwitchboardConfig. */
 
+import { hostname } from 'node:os';
 import type { SwitchboardConfig } from '@switchboard/server';
 import { Command, Option } from 'commander';
 import { DEFAULT_PORT } from '../globals.js';
@@ -14,6 +15,7 @@ export interface ServeFlags {
   retrySchedule?: string;
   disableAfter?: string;
   apiVersion?: string;
+  nodeId?: string;
   timeout: string;
   retentionDays: string;
   maxInFlight?: string;
@@ -39,6 +41,12 @@ export async function serveConfig(
   const testKey = flags.testKey ?? env['SWITCHBOARD_TEST_KEY'];
   const liveKey = flags.liveKey ?? env['SWITCHBOARD_LIVE_KEY'];
   const schedule = flags.retrySchedule ?? env['SWITCHBOARD_RETRY_SCHEDULE'];
+  // A node's name outlives its process, so a restart takes back its own leases at once: host and port
+  // name a node unless told otherwise (a port picked at random names nothing that comes back).
+  const nodeId =
+    flags.nodeId ??
+    env['SWITCHBOARD_NODE_ID'] ??
+    (Number(flags.port) > 0 ? `${hostname()}:${flags.port}` : undefined);
   const disableAfter = flags.disableAfter ?? env['SWITCHBOARD_DISABLE_AFTER'];
   let disableAfterMs: number | undefined;
   if (disableAfter !== undefined) {
@@ -65,6 +73,7 @@ export async function serveConfig(
     ...(schedule ? { retrySchedule: parseRetrySchedule(schedule) } : {}),
     deliveryTimeoutMs: timeout,
     ...(disableAfterMs !== undefined ? { disableAfterMs } : {}),
+    ...(nodeId ? { nodeId } : {}),
     ...((flags.apiVersion ?? env['SWITCHBOARD_API_VERSION'])
       ? { defaultApiVersion: (flags.apiVersion ?? env['SWITCHBOARD_API_VERSION'])! }
       : {}),
@@ -106,6 +115,10 @@ export function serveCommand(): Command {
     .option(
       '--retry-schedule <list>',
       'delays between attempts, e.g. 1s,2s,5s (env SWITCHBOARD_RETRY_SCHEDULE)',
+    )
+    .option(
+      '--node-id <name>',
+      "this node's stable name (PostgreSQL: a restarted node takes back its in-flight deliveries at once; default host:port; env SWITCHBOARD_NODE_ID)",
     )
     .option(
       '--api-version <version>',

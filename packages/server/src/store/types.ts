@@ -393,6 +393,13 @@ export interface Store {
    */
   wakeDeliveries(endpointIds: string[], now: number): Promise<number>;
   /**
+   * At a node's start: the deliveries it had in flight when it stopped are
+   * due now, not when their leases run out. SQLite, which one server owns,
+   * releases every lease; PostgreSQL those held by `owner` (a node's stable
+   * id). Returns how many.
+   */
+  recoverLeases(owner: string, now: number): Promise<number>;
+  /**
    * Bound what waits for a listen session: cancel its pending deliveries
    * created before `createdAfter` and all but the `newest` most recent ones
    * (a live lease is left alone). Returns how many were dropped and how many

@@ -1235,6 +1235,27 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         });
       });
 
+      it("recoverLeases makes a stopped node's in-flight deliveries due now", async () => {
+        await seed(['we_1', 'we_2'], ['evt_1', 'evt_2']);
+        await store.claimDue(claimOptions({ owner: 'node-a', onlyEndpointIds: ['we_1'], leaseMs: 10 * MIN }));
+        await store.claimDue(claimOptions({ owner: 'node-b', onlyEndpointIds: ['we_2'], leaseMs: 10 * MIN }));
+        const now = T0 + MIN;
+        const released = await store.recoverLeases('node-a', now);
+        const due = async (e: string, w: string) => (await store.getDelivery(e, w))?.nextAttemptAt;
+        expect(await due('evt_1', 'we_1')).toBe(now);
+        expect(await due('evt_2', 'we_1')).toBe(now);
+        if (store.engine === 'sqlite') {
+          // One server owns a SQLite file: every lease in it is that server's own.
+          expect(released).toBe(4);
+          expect(await due('evt_1', 'we_2')).toBe(now);
+        } else {
+          // Another node's leases are its own business.
+          expect(released).toBe(2);
+          expect(await due('evt_1', 'we_2')).toBe(T0 + 10 * MIN);
+        }
+        expect((await store.claimDue(claimOptions({ now, owner: 'node-a2' }))).length).toBe(released);
+      });
+
       it('wakeDeliveries makes the later pending, unleased deliveries of those endpoints due now', async () => {
         await store.createEndpoint(endpoint('we_1'));
         await store.createEndpoint(listenEndpoint('we_l1', KEY_A));

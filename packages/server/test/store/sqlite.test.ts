@@ -31,7 +31,7 @@ describe('SQLite store', () => {
     return handle;
   }
 
-  it('group-committed appends are durable: another connection reads all of them', async () => {
+  it('group-committed appends are durable: a connection opened after the store closed reads all of them', async () => {
     const { store, path } = useTemp();
     await store.migrate();
     await store.initPlatform(PLATFORM, []);
@@ -42,6 +42,8 @@ describe('SQLite store', () => {
         store.appendEvent(event(`evt_${i}`), [delivery(`evt_${i}`, 'we_1')]),
       ),
     );
+    // One server owns the file while it is open: the next reader comes after it.
+    await store.close();
     const other = createSqliteStore({ path, synchronous: 'NORMAL' });
     try {
       const page = await other.listEvents({ accountId: PLATFORM.id, livemode: false, limit: 100 });
@@ -62,6 +64,19 @@ describe('SQLite store', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('a second store on an open file is refused with in_use, and the first keeps working', async () => {
+    const { store, path } = useTemp();
+    await store.migrate();
+    expect(() => createSqliteStore({ path })).toThrow(
+      expect.objectContaining({
+        code: 'in_use',
+        message: expect.stringMatching(/^Another Switchboard server is using/),
+      }),
+    );
+    await store.initPlatform(PLATFORM, []);
+    expect(await store.getPlatform()).toMatchObject({ id: PLATFORM.id });
   });
 
   it('appends still queued when the store closes are written first', async () => {

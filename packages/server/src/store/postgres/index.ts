@@ -510,6 +510,14 @@ class PostgresStore implements Store {
     return claimed;
   }
 
+  async recoverLeases(owner: string, now: number): Promise<number> {
+    return this.run(
+      `UPDATE deliveries SET next_attempt_at = $2, lease_until = NULL, lease_owner = NULL
+       WHERE status = 'pending' AND lease_owner = $1 AND lease_until > $2`,
+      [owner, now],
+    );
+  }
+
   async trimListenBacklog(
     endpointIds: string[],
     bound: { createdAfter: number; newest: number },

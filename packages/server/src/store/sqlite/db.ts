@@ -16,10 +16,26 @@ export class SqliteConn {
     private readonly synchronous: 'FULL' | 'NORMAL',
   ) {
     this.db = new Database(path);
-    // WAL lets readers run beside the one writer; FULL also syncs the WAL on every commit.
-    this.db.pragma('journal_mode = WAL');
+    // One server owns the file: the lock is taken now and held until the process ends (the OS drops it
+    // when the process dies, even by SIGKILL), so a start knows every lease in the file is its own to
+    // release, and a second server is refused at once instead of sharing the queue.
+    this.db.pragma('busy_timeout = 0');
+    this.db.pragma('locking_mode = EXCLUSIVE');
+    try {
+      // WAL (in exclusive mode, without shared memory); FULL also syncs the WAL on every commit.
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec('BEGIN IMMEDIATE; COMMIT');
+    } catch (error) {
+      this.db.close();
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+        throw new StoreError(
+          'in_use',
+          `Another Switchboard server is using ${path}: one server owns a SQLite database (several servers share a PostgreSQL one).`,
+        );
+      }
+      throw error;
+    }
     this.db.pragma(`synchronous = ${synchronous}`);
-    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
   }
 

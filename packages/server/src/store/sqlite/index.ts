@@ -487,6 +487,15 @@ class SqliteStore implements Store {
     );
   }
 
+  async recoverLeases(_owner: string, now: number): Promise<number> {
+    // This server owns the file (SqliteConn): every lease in it was an earlier run's.
+    return this.run(
+      `UPDATE deliveries SET next_attempt_at = @now, lease_until = NULL, lease_owner = NULL
+       WHERE status = 'pending' AND lease_until > @now`,
+      { now },
+    );
+  }
+
   async trimListenBacklog(
     endpointIds: string[],
     bound: { createdAfter: number; newest: number },
