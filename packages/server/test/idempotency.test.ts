@@ -92,3 +92,63 @@ describe.each(ENGINES)('Idempotency-Key (%s)', (engine: Engine) => {
     ).toBe(200);
   });
 });
+
+describe('Idempotency-Key across nodes (postgres)', () => {
+  it('the same key sent to two nodes at once runs once; a different body gets idempotency_error', async () => {
+    const { createPostgresStore } = await import('../src/store/postgres/index.js');
+    const { createSwitchboard } = await import('../src/server.js');
+    const { PG_URL, TEST_KEY } = await import('./helpers/switchboard.js');
+    const { randomToken } = await import('../src/ids.js');
+    const schema = `sb_idem_${randomToken(8).toLowerCase()}`;
+    const nodes = [];
+    for (let i = 0; i < 2; i++) {
+      const store = createPostgresStore({ connectionString: PG_URL, schema });
+      const sb = await createSwitchboard({ store, testKey: TEST_KEY, deliver: false });
+      nodes.push({ sb, url: (await sb.listen(0)).url });
+    }
+    const post = (url: string, key: string, body: unknown) =>
+      fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${TEST_KEY}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { id?: string; error?: { type: string } },
+      }));
+    try {
+      for (let round = 0; round < 10; round++) {
+        const key = `race-${round}`;
+        const body = { type: 'customer.created', data: { object: { id: `cus_${round}` } } };
+        const answers = await Promise.all(nodes.map((n) => post(n.url, key, body)));
+        const made = answers.filter((r) => r.status === 200).map((r) => r.body.id);
+        // One ran; the other waited for it (409, which the SDKs retry) or got its result replayed.
+        expect(new Set(made).size, JSON.stringify(answers)).toBe(1);
+        for (const r of answers)
+          if (r.status !== 200)
+            expect(r).toMatchObject({ status: 409, body: { error: { type: 'idempotency_error' } } });
+        // Retried on either node: the same event.
+        expect((await post(nodes[1]!.url, key, body)).body.id).toBe(made[0]);
+        // Another body under the same key, on the other node: refused.
+        const other = await post(nodes[0]!.url, key, { ...body, type: 'customer.updated' });
+        expect(other).toMatchObject({ status: 400, body: { error: { type: 'idempotency_error' } } });
+      }
+      const events = await (
+        await fetch(`${nodes[0]!.url}/v1/events?limit=100`, {
+          headers: { authorization: `Bearer ${TEST_KEY}` },
+        })
+      ).json();
+      expect((events as { data: unknown[] }).data).toHaveLength(10);
+    } finally {
+      for (const n of nodes) await n.sb.close();
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  });
+});

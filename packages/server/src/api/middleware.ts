@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
 import { randomToken } from '../ids.js';
 import { keySeesAccount } from '../routing/connectionModes.js';
-import type { ApiKeyRecord } from '../store/types.js';
+import { type ApiKeyRecord, IDEMPOTENCY_IN_PROGRESS } from '../store/types.js';
 import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../stripe/apiVersions.js';
 import { closestName } from '../stripe/suggest.js';
 import type { ApiEnv, Caller, Runtime } from './context.js';
@@ -300,6 +300,11 @@ export function maskKey(key: string): string {
 
 /** Stripe replays an idempotent response for 24 hours. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * A key whose request has run this long without a result is free again: its
+ * node died mid-request (no API request takes a minute).
+ */
+export const IDEMPOTENCY_STALE_MS = 60 * 1000;
 
 /**
  * `Idempotency-Key` on POST: the first response (status and body) is replayed
@@ -309,7 +314,6 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  * a request refused before it ran, anything once it ran, a 500 included.
  */
 export function idempotency(rt: Runtime): MiddlewareHandler<ApiEnv> {
-  const inProgress = new Set<string>();
   return async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (c.req.method !== 'POST' || !key) return next();
@@ -323,8 +327,14 @@ export function idempotency(rt: Runtime): MiddlewareHandler<ApiEnv> {
     const caller = c.get('caller');
     const scope = sha256(`${caller.keyHash}:${caller.accountId}`);
     const requestHash = sha256(`${c.req.method} ${c.req.path} ${JSON.stringify(c.get('params'))}`);
-    const existing = await rt.store.getIdempotency(scope, key);
-    if (existing && existing.createdAt > rt.clock() - IDEMPOTENCY_TTL_MS) {
+    const now = rt.clock();
+    // Reserved in the database before the request runs, so the same key sent to two nodes at once runs once.
+    const reservation = await rt.store.reserveIdempotency(
+      { scope, key, requestHash, createdAt: now },
+      { staleBefore: now - IDEMPOTENCY_STALE_MS, expiredBefore: now - IDEMPOTENCY_TTL_MS },
+    );
+    if (reservation.kind === 'existing') {
+      const existing = reservation.record;
       if (existing.requestHash !== requestHash) {
         throw new ApiError(
           400,
@@ -332,32 +342,25 @@ export function idempotency(rt: Runtime): MiddlewareHandler<ApiEnv> {
           `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
         );
       }
+      if (existing.statusCode === IDEMPOTENCY_IN_PROGRESS) {
+        throw new ApiError(
+          409,
+          'idempotency_error',
+          'There is currently another in-progress request using this Idempotency-Key. Retry after it completes.',
+        );
+      }
       return replay(c, existing.statusCode, existing.responseBody);
     }
-    const lock = `${scope}:${key}`;
-    if (inProgress.has(lock)) {
-      throw new ApiError(
-        409,
-        'idempotency_error',
-        'There is currently another in-progress request using this Idempotency-Key. Retry after it completes.',
-      );
-    }
-    inProgress.add(lock);
+    let saved = false;
     try {
       await next();
       if (savesIdempotentResult({ status: c.res.status, thrown: c.error })) {
-        const body = await c.res.clone().text();
-        await rt.store.putIdempotency({
-          scope,
-          key,
-          requestHash,
-          statusCode: c.res.status,
-          responseBody: body,
-          createdAt: rt.clock(),
-        });
+        await rt.store.completeIdempotency(scope, key, c.res.status, await c.res.clone().text());
+        saved = true;
       }
     } finally {
-      inProgress.delete(lock);
+      // Refused before it ran (or the result could not be kept): the key is free for the corrected retry.
+      if (!saved) await rt.store.releaseIdempotency(scope, key).catch(() => {});
     }
   };
 }

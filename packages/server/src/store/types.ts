@@ -313,10 +313,19 @@ export interface IdempotencyRecord {
   key: string;
   /** A hash of method, path and parameters: the same key with other parameters is an error. */
   requestHash: string;
+  /** `IDEMPOTENCY_IN_PROGRESS` (0) while the first request runs; then its status. */
   statusCode: number;
   responseBody: string;
   createdAt: number;
 }
+
+/** The status of a reservation whose request is still running (no HTTP status is 0). */
+export const IDEMPOTENCY_IN_PROGRESS = 0;
+
+export type IdempotencyReservation =
+  | { kind: 'reserved' }
+  /** Another request holds the key: running (`statusCode` 0) or done. */
+  | { kind: 'existing'; record: IdempotencyRecord };
 
 export interface Store {
   /** `sqlite` or `postgres`. */
@@ -429,6 +438,20 @@ export interface Store {
   getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | null>;
   /** Insert unless present. Returns false if a record for (scope, key) already existed. */
   putIdempotency(record: IdempotencyRecord): Promise<boolean>;
+  /**
+   * Reserve a key before its request runs, atomically on every node: the
+   * first caller gets `reserved`; the others the record as it stands. A
+   * reservation older than `staleBefore` whose request never finished (its
+   * node died), or any record older than `expiredBefore`, is taken over.
+   */
+  reserveIdempotency(
+    reservation: { scope: string; key: string; requestHash: string; createdAt: number },
+    limits: { staleBefore: number; expiredBefore: number },
+  ): Promise<IdempotencyReservation>;
+  /** Keep the reserved key's result. */
+  completeIdempotency(scope: string, key: string, statusCode: number, responseBody: string): Promise<void>;
+  /** Drop a reservation whose request saves nothing (it was refused before it ran). */
+  releaseIdempotency(scope: string, key: string): Promise<void>;
 
   /** Remove events (with deliveries and attempts) created before `eventsBefore`, and idempotency records before `idempotencyBefore`. */
   prune(eventsBefore: number, idempotencyBefore: number): Promise<{ events: number; idempotency: number }>;

@@ -13,6 +13,7 @@ import {
   type DeliveryOutcome,
   type EndpointRecord,
   type EventRecord,
+  IDEMPOTENCY_IN_PROGRESS,
   type NewDelivery,
   type PlatformRecord,
   type Store,
@@ -1551,6 +1552,61 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.getIdempotency('hash_b:acct_1', record.key)).toMatchObject({
           scope: 'hash_b:acct_1',
         });
+      });
+    });
+
+    describe('idempotency reservations', () => {
+      const r = { scope: 's', key: 'k', requestHash: 'rh1', createdAt: T0 };
+      const limits = { staleBefore: T0 - MIN, expiredBefore: T0 - 24 * 60 * MIN };
+
+      it('the first caller reserves; the others see it running, then its result', async () => {
+        expect(await store.reserveIdempotency(r, limits)).toEqual({ kind: 'reserved' });
+        expect(await store.reserveIdempotency({ ...r, requestHash: 'rh2' }, limits)).toEqual({
+          kind: 'existing',
+          record: { ...r, statusCode: IDEMPOTENCY_IN_PROGRESS, responseBody: '' },
+        });
+        await store.completeIdempotency('s', 'k', 201, '{"ok":true}');
+        expect(await store.reserveIdempotency(r, limits)).toEqual({
+          kind: 'existing',
+          record: { ...r, statusCode: 201, responseBody: '{"ok":true}' },
+        });
+        // A finished result is never overwritten or released.
+        await store.completeIdempotency('s', 'k', 500, 'x');
+        await store.releaseIdempotency('s', 'k');
+        expect((await store.getIdempotency('s', 'k'))?.statusCode).toBe(201);
+      });
+
+      it('a released reservation frees the key', async () => {
+        await store.reserveIdempotency(r, limits);
+        await store.releaseIdempotency('s', 'k');
+        expect(await store.getIdempotency('s', 'k')).toBeNull();
+        expect(await store.reserveIdempotency({ ...r, requestHash: 'rh2' }, limits)).toEqual({
+          kind: 'reserved',
+        });
+      });
+
+      it('a stale reservation (its node died) and an expired result are taken over; a fresh one is not', async () => {
+        await store.reserveIdempotency({ ...r, createdAt: T0 - 2 * MIN }, limits);
+        expect(await store.reserveIdempotency({ ...r, requestHash: 'rh2' }, limits)).toEqual({
+          kind: 'reserved',
+        });
+        expect((await store.getIdempotency('s', 'k'))?.requestHash).toBe('rh2');
+        await store.putIdempotency({
+          ...r,
+          key: 'old',
+          statusCode: 200,
+          responseBody: '{}',
+          createdAt: T0 - 25 * 60 * MIN,
+        });
+        expect(await store.reserveIdempotency({ ...r, key: 'old' }, limits)).toEqual({ kind: 'reserved' });
+        await store.putIdempotency({
+          ...r,
+          key: 'done',
+          statusCode: 200,
+          responseBody: '{}',
+          createdAt: T0 - 2 * MIN,
+        });
+        expect((await store.reserveIdempotency({ ...r, key: 'done' }, limits)).kind).toBe('existing');
       });
     });
 

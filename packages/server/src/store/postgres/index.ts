@@ -49,6 +49,7 @@ import type {
   Store,
   StoredEvent,
 } from '../types.js';
+import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.js';
 import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { migrate } from './migrate.js';
@@ -604,6 +605,49 @@ class PostgresStore implements Store {
       [r.scope, r.key, r.requestHash, r.statusCode, r.responseBody, r.createdAt],
     );
     return inserted > 0;
+  }
+
+  async reserveIdempotency(
+    r: { scope: string; key: string; requestHash: string; createdAt: number },
+    limits: { staleBefore: number; expiredBefore: number },
+  ): Promise<IdempotencyReservation> {
+    // One statement: of two nodes inserting the same key at once, exactly one wins the row.
+    const taken = await this.run(
+      `INSERT INTO idempotency_keys AS i (scope, key, request_hash, status_code, response_body, created_at)
+       VALUES ($1, $2, $3, ${IDEMPOTENCY_IN_PROGRESS}, '', $4)
+       ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
+         status_code = excluded.status_code, response_body = excluded.response_body, created_at = excluded.created_at
+       WHERE i.created_at < $5 OR (i.status_code = ${IDEMPOTENCY_IN_PROGRESS} AND i.created_at < $6)`,
+      [r.scope, r.key, r.requestHash, r.createdAt, limits.expiredBefore, limits.staleBefore],
+    );
+    if (taken > 0) return { kind: 'reserved' };
+    const row = await this.one<IdempotencyRow>(
+      'SELECT scope, key, request_hash, status_code, response_body, created_at FROM idempotency_keys WHERE scope = $1 AND key = $2',
+      [r.scope, r.key],
+    );
+    // Gone between the two statements (pruned): try once more.
+    if (row === undefined) return this.reserveIdempotency(r, limits);
+    return { kind: 'existing', record: toIdempotency(row) };
+  }
+
+  async completeIdempotency(
+    scope: string,
+    key: string,
+    statusCode: number,
+    responseBody: string,
+  ): Promise<void> {
+    await this.run(
+      `UPDATE idempotency_keys SET status_code = $3, response_body = $4
+       WHERE scope = $1 AND key = $2 AND status_code = ${IDEMPOTENCY_IN_PROGRESS}`,
+      [scope, key, statusCode, responseBody],
+    );
+  }
+
+  async releaseIdempotency(scope: string, key: string): Promise<void> {
+    await this.run(
+      `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status_code = ${IDEMPOTENCY_IN_PROGRESS}`,
+      [scope, key],
+    );
   }
 
   async prune(

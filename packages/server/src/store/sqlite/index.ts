@@ -49,6 +49,7 @@ import type {
   Store,
   StoredEvent,
 } from '../types.js';
+import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.js';
 import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { bit, mapWriteError, SqliteConn } from './db.js';
@@ -576,6 +577,53 @@ class SqliteStore implements Store {
       r.createdAt,
     );
     return inserted > 0;
+  }
+
+  async reserveIdempotency(
+    r: { scope: string; key: string; requestHash: string; createdAt: number },
+    limits: { staleBefore: number; expiredBefore: number },
+  ): Promise<IdempotencyReservation> {
+    return this.conn.write(() => {
+      const taken =
+        this.run(
+          `INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body, created_at)
+           VALUES (@scope, @key, @requestHash, ${IDEMPOTENCY_IN_PROGRESS}, '', @createdAt)
+           ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
+             status_code = excluded.status_code, response_body = excluded.response_body, created_at = excluded.created_at
+           WHERE created_at < @expiredBefore OR (status_code = ${IDEMPOTENCY_IN_PROGRESS} AND created_at < @staleBefore)`,
+          { ...r, ...limits },
+        ) > 0;
+      if (taken) return { kind: 'reserved' };
+      const row = this.get<IdempotencyRow>(
+        'SELECT scope, key, request_hash, status_code, response_body, created_at FROM idempotency_keys WHERE scope = ? AND key = ?',
+        r.scope,
+        r.key,
+      );
+      return { kind: 'existing', record: toIdempotency(row!) };
+    });
+  }
+
+  async completeIdempotency(
+    scope: string,
+    key: string,
+    statusCode: number,
+    responseBody: string,
+  ): Promise<void> {
+    this.run(
+      `UPDATE idempotency_keys SET status_code = ?, response_body = ? WHERE scope = ? AND key = ? AND status_code = ${IDEMPOTENCY_IN_PROGRESS}`,
+      statusCode,
+      responseBody,
+      scope,
+      key,
+    );
+  }
+
+  async releaseIdempotency(scope: string, key: string): Promise<void> {
+    this.run(
+      `DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status_code = ${IDEMPOTENCY_IN_PROGRESS}`,
+      scope,
+      key,
+    );
   }
 
   async prune(
