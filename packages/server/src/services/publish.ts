@@ -13,6 +13,7 @@ import { type AccountLink, candidateOwners, routeEvent } from '../routing/routin
 import type {
   ClaimedDelivery,
   EndpointRecord,
+  EventEffect,
   JsonObject,
   NewDelivery,
   Store,
@@ -48,6 +49,8 @@ export interface PublishInput {
   idempotencyKey: string | null;
   /** Override the link (used by deauthorization, which routes the event as the account leaves). */
   link?: AccountLink | null;
+  /** The change the event records, committed with it (an account update, a deauthorization). */
+  effect?: EventEffect;
 }
 
 /** Resolve how an account hangs off the platform: null for the platform itself. */
@@ -117,7 +120,7 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
         ? { lease: { owner: reservation.owner, until: reservation.until } }
         : {}),
     }));
-    await deps.store.appendEvent(record, deliveries);
+    await deps.store.appendEvent(record, deliveries, input.effect);
     if (reservation) {
       const byId = new Map(endpoints.map((ep) => [ep.id, ep]));
       const handed = deliveries

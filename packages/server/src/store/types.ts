@@ -43,6 +43,11 @@ export interface AccountRecord {
   deauthorizedAt: number | null;
 }
 
+/** The change an event records, committed with it (`appendEvent`). */
+export interface EventEffect {
+  account: { id: string; object: JsonObject; changes?: AccountChanges };
+}
+
 /** What `updateAccount` may change besides the object. */
 export interface AccountChanges {
   connectedModes?: ConnectedModes;
@@ -378,10 +383,12 @@ export interface Store {
 
   // Events and deliveries
   /**
-   * Store an event and its deliveries atomically. Resolves only once durable
-   * (SQLite group-commits concurrent calls into one transaction).
+   * Store an event and its deliveries atomically, with the change the event
+   * records (`effect`) in the same transaction: no crash can keep one
+   * without the other. Resolves only once durable (concurrent calls are
+   * group-committed).
    */
-  appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void>;
+  appendEvent(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void>;
   getEvent(id: string): Promise<StoredEvent | null>;
   listEvents(query: EventQuery): Promise<Page<StoredEvent>>;
   getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null>;

@@ -615,6 +615,38 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(await store.listDeliveries('evt_missing')).toEqual([]);
       });
 
+      it('commits the change an event records with it, or neither', async () => {
+        await store.createAccount(account('acct_1'));
+        await store.appendEvent(event('evt_1', { accountId: 'acct_1' }), [], {
+          account: {
+            id: 'acct_1',
+            object: { id: 'acct_1', v: 2 },
+            changes: { connectedModes: { test: false, live: false }, deauthorizedAt: T0 },
+          },
+        });
+        expect(await store.getAccount('acct_1')).toMatchObject({
+          object: { v: 2 },
+          connectedModes: { test: false, live: false },
+          deauthorizedAt: T0,
+        });
+        // The event cannot be stored (its id is taken): the change is not kept either.
+        await expect(
+          store.appendEvent(event('evt_1', { accountId: 'acct_1' }), [], {
+            account: { id: 'acct_1', object: { id: 'acct_1', v: 3 } },
+          }),
+        ).rejects.toMatchObject({ code: 'duplicate' });
+        expect((await store.getAccount('acct_1'))?.object).toEqual({ id: 'acct_1', v: 2 });
+        // Among other appends of the same tick, only the failing one is undone.
+        const results = await Promise.allSettled([
+          store.appendEvent(event('evt_2', { accountId: 'acct_1' }), [], {
+            account: { id: 'acct_1', object: { id: 'acct_1', v: 4 } },
+          }),
+          store.appendEvent(event('evt_1'), []),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+        expect((await store.getAccount('acct_1'))?.object).toEqual({ id: 'acct_1', v: 4 });
+      });
+
       it('appends an event without deliveries', async () => {
         await store.appendEvent(event('evt_1'), []);
         expect((await store.getEvent('evt_1'))?.pendingWebhooks).toBe(0);

@@ -238,8 +238,9 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
     const next = applyUpdate(account.object, p);
     const prev = previousAttributes(account.object, next);
     if (Object.keys(prev).length === 0) return c.json(account.object);
-    await rt.store.updateAccount(account.id, next);
+    // The update and its account.updated commit together.
     await publishEvent(publishDeps(rt), {
+      effect: { account: { id: account.id, object: next } },
       accountId: account.id,
       livemode: caller.livemode,
       type: 'account.updated',
@@ -259,11 +260,15 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
     new Params(c.get('params'), []);
     const account = await changeable(caller, c.req.param('id'));
     const modes = modesAfterDeauthorization(account.connectedModes, caller.livemode);
-    await rt.store.updateAccount(account.id, account.object, {
-      connectedModes: modes,
-      ...(isConnected(modes) ? {} : { deauthorizedAt: rt.clock() }),
-    });
+    // The disconnection and its account.application.deauthorized commit together.
     await publishEvent(publishDeps(rt), {
+      effect: {
+        account: {
+          id: account.id,
+          object: account.object,
+          changes: { connectedModes: modes, ...(isConnected(modes) ? {} : { deauthorizedAt: rt.clock() }) },
+        },
+      },
       accountId: account.id,
       livemode: caller.livemode,
       type: DEAUTHORIZED_EVENT,

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { EventRecord, NewDelivery } from '../types.js';
-import { mapWriteError, prepared } from './pool.js';
+import type { AccountChanges, EventRecord, JsonObject, NewDelivery } from '../types.js';
+import { mapWriteError, prepared, type Queryable } from './pool.js';
 
 // One statement for any number of events, atomic on its own. Deliveries name
 // their event, inserted by the same statement: foreign keys are checked at its
@@ -20,6 +20,31 @@ SELECT d.id, d.event_id, d.endpoint_id, 'pending', 0, coalesce(d.lease_until, d.
 FROM unnest($9::text[], $10::text[], $11::text[], $12::bigint[], $13::boolean[], $14::bigint[], $15::text[])
   AS d (id, event_id, endpoint_id, at, listen, lease_until, lease_owner)`;
 
+/** One append on a connection of the caller's (inside its transaction). */
+export async function appendOne(db: Queryable, event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
+  await db.query(prepared('sb_append_events', APPEND, params([{ event, deliveries }])));
+}
+
+/** `UPDATE accounts …` for an account's object, and its connection modes or deauthorization when given. */
+export function updateAccountSql(
+  id: string,
+  object: JsonObject,
+  changes: AccountChanges = {},
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [id, JSON.stringify(object)];
+  const sets = ['object = $2'];
+  const set = (column: string, value: unknown) => {
+    values.push(value);
+    sets.push(`${column} = $${values.length}`);
+  };
+  if (changes.connectedModes) {
+    set('connected_test', changes.connectedModes.test);
+    set('connected_live', changes.connectedModes.live);
+  }
+  if (changes.deauthorizedAt !== undefined) set('deauthorized_at', changes.deauthorizedAt);
+  return { text: `UPDATE accounts SET ${sets.join(', ')} WHERE id = $1`, values };
+}
+
 /** Events per statement: bounds the size of one message to the server. */
 const MAX_BATCH = 200;
 
@@ -30,7 +55,7 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-function params(batch: Pending[]): unknown[] {
+function params(batch: Pick<Pending, 'event' | 'deliveries'>[]): unknown[] {
   const events = batch.map((p) => p.event);
   const deliveries = batch.flatMap((p) => p.deliveries.map((d) => ({ ...d, eventId: p.event.id })));
   return [

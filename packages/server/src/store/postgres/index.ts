@@ -37,6 +37,7 @@ import type {
   DeliveryRecord,
   EndpointPatch,
   EndpointRecord,
+  EventEffect,
   EventQuery,
   EventRecord,
   IdempotencyRecord,
@@ -50,7 +51,7 @@ import type {
   StoredEvent,
 } from '../types.js';
 import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.js';
-import { EventAppender } from './appendEvent.js';
+import { appendOne, EventAppender, updateAccountSql } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { migrate } from './migrate.js';
 import { createPool, mapWriteError, prepared, type Queryable, transaction } from './pool.js';
@@ -279,18 +280,8 @@ class PostgresStore implements Store {
   }
 
   async updateAccount(id: string, object: JsonObject, changes: AccountChanges = {}): Promise<void> {
-    const params: unknown[] = [id, JSON.stringify(object)];
-    const sets = ['object = $2'];
-    const set = (column: string, value: unknown) => {
-      params.push(value);
-      sets.push(`${column} = $${params.length}`);
-    };
-    if (changes.connectedModes) {
-      set('connected_test', changes.connectedModes.test);
-      set('connected_live', changes.connectedModes.live);
-    }
-    if (changes.deauthorizedAt !== undefined) set('deauthorized_at', changes.deauthorizedAt);
-    await this.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = $1`, params);
+    const { text, values } = updateAccountSql(id, object, changes);
+    await this.run(text, values);
   }
 
   async listAccounts(
@@ -449,8 +440,22 @@ class PostgresStore implements Store {
 
   // Events and deliveries
 
-  appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
-    return this.appender.append(event, deliveries);
+  appendEvent(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
+    if (!effect) return this.appender.append(event, deliveries);
+    // Rare next to plain publishes: its own transaction, outside the group commit.
+    return transaction(this.pool, async (client) => {
+      const { text, values } = updateAccountSql(
+        effect.account.id,
+        effect.account.object,
+        effect.account.changes,
+      );
+      await client.query(text, values);
+      try {
+        await appendOne(client, event, deliveries);
+      } catch (err) {
+        throw mapWriteError(err, `Event ${event.id}`);
+      }
+    });
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {

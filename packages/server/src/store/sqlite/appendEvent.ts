@@ -1,5 +1,6 @@
-import type { EventRecord, NewDelivery } from '../types.js';
+import type { EventEffect, EventRecord, NewDelivery } from '../types.js';
 import { bit, mapWriteError, type SqliteConn } from './db.js';
+import { updateAccount } from './updateAccount.js';
 
 const INSERT_EVENT = `INSERT INTO events (id, account_id, livemode, type, created_unix, body, request_id, idempotency_key)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -13,6 +14,7 @@ VALUES (?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)`;
 interface Pending {
   event: EventRecord;
   deliveries: NewDelivery[];
+  effect: EventEffect | undefined;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -29,9 +31,9 @@ export class EventAppender {
 
   constructor(private readonly conn: SqliteConn) {}
 
-  append(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
+  append(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ event, deliveries, resolve, reject });
+      this.queue.push({ event, deliveries, effect, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -83,7 +85,9 @@ export class EventAppender {
     }
   }
 
-  private insert({ event: e, deliveries }: Pending): void {
+  private insert({ event: e, deliveries, effect }: Pending): void {
+    // In the same transaction (and savepoint) as the event: both or neither.
+    if (effect) updateAccount(this.conn, effect.account.id, effect.account.object, effect.account.changes);
     this.conn
       .stmt(INSERT_EVENT)
       .run(e.id, e.accountId, bit(e.livemode), e.type, e.createdUnix, e.body, e.requestId, e.idempotencyKey);

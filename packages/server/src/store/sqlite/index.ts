@@ -37,6 +37,7 @@ import type {
   DeliveryRecord,
   EndpointPatch,
   EndpointRecord,
+  EventEffect,
   EventQuery,
   EventRecord,
   IdempotencyRecord,
@@ -54,6 +55,7 @@ import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { bit, mapWriteError, SqliteConn } from './db.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
+import { updateAccount } from './updateAccount.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -259,17 +261,7 @@ class SqliteStore implements Store {
   }
 
   async updateAccount(id: string, object: JsonObject, changes: AccountChanges = {}): Promise<void> {
-    const sets = ['object = ?'];
-    const params: unknown[] = [JSON.stringify(object)];
-    if (changes.connectedModes) {
-      sets.push('connected_test = ?', 'connected_live = ?');
-      params.push(bit(changes.connectedModes.test), bit(changes.connectedModes.live));
-    }
-    if (changes.deauthorizedAt !== undefined) {
-      sets.push('deauthorized_at = ?');
-      params.push(changes.deauthorizedAt);
-    }
-    this.run(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`, ...params, id);
+    updateAccount(this.conn, id, object, changes);
   }
 
   async listAccounts(
@@ -418,8 +410,8 @@ class SqliteStore implements Store {
 
   // Events and deliveries
 
-  appendEvent(event: EventRecord, deliveries: NewDelivery[]): Promise<void> {
-    return this.appender.append(event, deliveries);
+  appendEvent(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
+    return this.appender.append(event, deliveries, effect);
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {
