@@ -9,6 +9,7 @@
  * await sb.close();
  */
 
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -73,6 +74,16 @@ export interface SwitchboardConfig {
    * new one per start (SQLite needs none: one server owns the file).
    */
   nodeId?: string;
+  /**
+   * The address clients reach the API at, when that is not this socket's (a
+   * TLS proxy in front): `websocket_url` is built from it, so a listen session
+   * is never weaker than the API (`https://…` gives `wss://…`).
+   */
+  publicUrl?: string;
+  /** Take the client's scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (only behind a proxy that sets them). */
+  trustProxy?: boolean;
+  /** Speak HTTPS itself: a PEM certificate (chain) and key. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   clock?: Clock;
   random?: () => number;
   logger?: Logger;
@@ -115,6 +126,22 @@ function checkKey(key: string | undefined, livemode: boolean): void {
 export async function createSwitchboard(config: SwitchboardConfig = {}): Promise<Switchboard> {
   checkKey(config.testKey, false);
   checkKey(config.liveKey, true);
+  if (config.publicUrl !== undefined) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(config.publicUrl);
+    } catch {}
+    if (
+      !parsed ||
+      (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
+      parsed.pathname !== '/' ||
+      parsed.search
+    ) {
+      throw new Error(
+        `The public URL must be an http or https origin such as https://switchboard.example.com, got ${config.publicUrl}.`,
+      );
+    }
+  }
   if (config.defaultApiVersion !== undefined && !isStripeApiVersion(config.defaultApiVersion)) {
     throw new Error(
       `Unknown API version '${config.defaultApiVersion}': use one Stripe has published, such as ${DEFAULT_API_VERSION}.`,
@@ -188,6 +215,8 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     allowPrivateTargets: config.allowPrivateTargets ?? false,
     defaultApiVersion: config.defaultApiVersion ?? DEFAULT_API_VERSION,
     disableAfterMs,
+    publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : null,
+    trustProxy: config.trustProxy ?? false,
     log,
     delivery,
     wake: (waiting) => {
@@ -231,7 +260,13 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     prune,
     maintain,
     async listen(port = DEFAULT_PORT, host = '127.0.0.1') {
-      server = createAdaptorServer({ fetch: app.fetch });
+      server = config.tls
+        ? createAdaptorServer({
+            fetch: app.fetch,
+            createServer: createHttpsServer,
+            serverOptions: { cert: config.tls.cert, key: config.tls.key },
+          })
+        : createAdaptorServer({ fetch: app.fetch });
       const s = server;
       s.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
       await new Promise<void>((resolve, reject) => {
@@ -240,7 +275,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
       });
       const actual = (s.address() as AddressInfo).port;
       const shownHost = host.includes(':') ? `[${host}]` : host;
-      return { url: `http://${shownHost}:${actual}`, port: actual };
+      return { url: `${config.tls ? 'https' : 'http'}://${shownHost}:${actual}`, port: actual };
     },
     async close() {
       if (closed) return;

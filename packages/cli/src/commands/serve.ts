@@ -1,5 +1,6 @@
 /** `switchboard serve`: run the server. Flags and environment variables map one-to-one onto SwitchboardConfig. */
 
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { SwitchboardConfig } from '@switchboard/server';
 import { Command, Option } from 'commander';
@@ -16,10 +17,30 @@ export interface ServeFlags {
   disableAfter?: string;
   apiVersion?: string;
   nodeId?: string;
+  publicUrl?: string;
+  trustProxy?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
   timeout: string;
   retentionDays: string;
   maxInFlight?: string;
   perEndpointConcurrency?: string;
+}
+
+/** `--tls-cert` and `--tls-key`: both or neither, read now so a bad path fails the start. */
+function tlsConfig(cert: string | undefined, key: string | undefined): Pick<SwitchboardConfig, 'tls'> {
+  if (cert === undefined && key === undefined) return {};
+  if (cert === undefined || key === undefined) throw new Error('--tls-cert and --tls-key go together.');
+  const read = (path: string, flag: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(
+        `${flag}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
+    }
+  };
+  return { tls: { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') } };
 }
 
 function positive(value: string, flag: string): number {
@@ -74,6 +95,11 @@ export async function serveConfig(
     deliveryTimeoutMs: timeout,
     ...(disableAfterMs !== undefined ? { disableAfterMs } : {}),
     ...(nodeId ? { nodeId } : {}),
+    ...((flags.publicUrl ?? env['SWITCHBOARD_PUBLIC_URL'])
+      ? { publicUrl: (flags.publicUrl ?? env['SWITCHBOARD_PUBLIC_URL'])! }
+      : {}),
+    ...(flags.trustProxy === true || truthy(env['SWITCHBOARD_TRUST_PROXY']) ? { trustProxy: true } : {}),
+    ...tlsConfig(flags.tlsCert ?? env['SWITCHBOARD_TLS_CERT'], flags.tlsKey ?? env['SWITCHBOARD_TLS_KEY']),
     ...((flags.apiVersion ?? env['SWITCHBOARD_API_VERSION'])
       ? { defaultApiVersion: (flags.apiVersion ?? env['SWITCHBOARD_API_VERSION'])! }
       : {}),
@@ -116,6 +142,16 @@ export function serveCommand(): Command {
       '--retry-schedule <list>',
       'delays between attempts, e.g. 1s,2s,5s (env SWITCHBOARD_RETRY_SCHEDULE)',
     )
+    .option(
+      '--public-url <url>',
+      'the origin clients reach the API at, behind a TLS proxy: listen sessions get wss:// on it (env SWITCHBOARD_PUBLIC_URL)',
+    )
+    .option(
+      '--trust-proxy',
+      "take the client's scheme and host from X-Forwarded-Proto/-Host (env SWITCHBOARD_TRUST_PROXY)",
+    )
+    .option('--tls-cert <file>', 'speak HTTPS with this PEM certificate (env SWITCHBOARD_TLS_CERT)')
+    .option('--tls-key <file>', "the certificate's PEM key (env SWITCHBOARD_TLS_KEY)")
     .option(
       '--node-id <name>',
       "this node's stable name (PostgreSQL: a restarted node takes back its in-flight deliveries at once; default host:port; env SWITCHBOARD_NODE_ID)",

@@ -69,6 +69,30 @@ interface ForwardResult {
   url: string;
 }
 
+/**
+ * The websocket must be where the API is, and as safe: same host and port,
+ * `wss` for an `https` API (`ws` only for `http`). Anything else would hand
+ * the session's credential to another host, or send it in cleartext.
+ */
+export function checkWebsocketOrigin(websocketUrl: string, apiBase: string): void {
+  let ws: URL;
+  try {
+    ws = new URL(websocketUrl);
+  } catch {
+    throw new Error(
+      `The server answered a websocket_url that is not a URL: ${JSON.stringify(websocketUrl)}.`,
+    );
+  }
+  const api = new URL(apiBase);
+  const expected = api.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (ws.protocol !== expected || ws.host !== api.host) {
+    throw new Error(
+      `Refusing the server's websocket_url ${ws.protocol}//${ws.host}: it is not ${expected}//${api.host}, where the API is. ` +
+        'Behind a proxy, start the server with --public-url (or --trust-proxy).',
+    );
+  }
+}
+
 /** Lower is worse: no answer, then a non-2xx, then a 2xx. */
 export const answerRank = (status: number | null): number =>
   status === null ? 0 : status >= 200 && status < 300 ? 2 : 1;
@@ -163,6 +187,7 @@ export async function runListen(opts: ListenOptions, signal: AbortSignal): Promi
   let reconnect = false;
   while (!signal.aborted) {
     const session = await openSession();
+    checkWebsocketOrigin(session.websocket_url, opts.client.apiBase);
     const closed = await new Promise<{ code: number; reason: string; fatal: boolean }>((resolve) => {
       // The websocket id is the session's credential: the API key never travels on the websocket.
       const ws = new WebSocket(websocketDialUrl(session), {

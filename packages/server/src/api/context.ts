@@ -16,6 +16,10 @@ export interface Runtime {
   defaultApiVersion: string;
   /** How long without a 2xx disables an endpoint. */
   disableAfterMs: number;
+  /** The origin clients reach the API at (`serve --public-url`); null: the request's own. */
+  publicOrigin: string | null;
+  /** Believe `X-Forwarded-Proto` and `X-Forwarded-Host`. */
+  trustProxy: boolean;
   log: Logger;
   delivery: DeliverySettings;
   /**

@@ -39,6 +39,36 @@ import {
 } from './protocol.js';
 
 export const WEBSOCKET_PATH = '/v1/stripecli/websocket';
+
+/**
+ * The websocket's address, on the origin the client reached the API at, so it
+ * is never weaker than the API: the public URL when the server has one,
+ * else what a trusted proxy forwarded, else the request's own.
+ */
+export function websocketUrl(
+  rt: Pick<Runtime, 'publicOrigin' | 'trustProxy'>,
+  requestUrl: string,
+  header: (name: string) => string | undefined,
+): string {
+  let secure: boolean;
+  let host: string;
+  if (rt.publicOrigin) {
+    const origin = new URL(rt.publicOrigin);
+    secure = origin.protocol === 'https:';
+    host = origin.host;
+  } else {
+    const request = new URL(requestUrl);
+    secure = request.protocol === 'https:';
+    host = header('host') ?? request.host;
+    if (rt.trustProxy) {
+      const proto = header('x-forwarded-proto')?.split(',')[0]?.trim();
+      const forwardedHost = header('x-forwarded-host')?.split(',')[0]?.trim();
+      if (proto === 'https' || proto === 'http') secure = proto === 'https';
+      if (forwardedHost) host = forwardedHost;
+    }
+  }
+  return `${secure ? 'wss' : 'ws'}://${host}${WEBSOCKET_PATH}`;
+}
 const LISTEN_URL_PREFIX = 'switchboard-listen://';
 
 /** Identifies the session owner: the key (hence the mode) and the account it acts as. */
@@ -211,15 +241,13 @@ export function createListenHub(rt: Runtime): ListenHub {
     );
     const listenKey = listenKeyFor(caller.keyHash, caller.accountId);
     const sessionId = sessionIdFor(listenKey);
-    const host = c.req.header('host') ?? '127.0.0.1';
-    const scheme = new URL(c.req.url).protocol === 'https:' ? 'wss' : 'ws';
     const session: ListenSession = {
       object: 'stripecli_session',
       id: sessionId,
       secret: listenSecretFor(listenKey),
       livemode: caller.livemode,
       // The client appends `?websocket_feature=…` to it: it carries no query of its own.
-      websocket_url: `${scheme}://${host}${WEBSOCKET_PATH}`,
+      websocket_url: websocketUrl(rt, c.req.url, (name) => c.req.header(name)),
       websocket_id: websocketIdFor(listenKey),
       websocket_authorized_feature: 'webhooks',
       reconnect_delay: RECONNECT_DELAY_S,
