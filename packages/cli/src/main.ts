@@ -6,6 +6,7 @@ import { accountsCommand } from './commands/accounts.js';
 import { deliveriesCommand } from './commands/deliveries.js';
 import { eventsCommand } from './commands/events.js';
 import { fixturesCommand } from './commands/fixtures.js';
+import { keysCommand } from './commands/keys.js';
 import { listenCommand } from './commands/listen.js';
 import { serveCommand } from './commands/serve.js';
 import { triggerCommand } from './commands/trigger.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(webhookEndpointsCommand());
   program.addCommand(accountsCommand());
   program.addCommand(deliveriesCommand());
+  program.addCommand(keysCommand());
   program.addCommand(listenCommand());
   return program;
 }

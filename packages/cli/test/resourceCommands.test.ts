@@ -488,3 +488,20 @@ describe('switchboard trigger: the connected account it makes', () => {
     expect(createdEvents((await cli(['trigger', 'capability.updated'])).stdout)[0]!.account).toBe(first);
   });
 });
+
+describe('switchboard keys', () => {
+  it('creates a key shown once, lists it by its last four characters, and revokes it', async () => {
+    const created = await cli(['keys', 'create', '--format', 'json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { id, secret } = JSON.parse(created.stdout) as { id: string; secret: string };
+    expect(secret).toMatch(/^sk_test_/);
+    const list = await cli(['keys', 'list']);
+    expect(list.stdout).toContain(id);
+    expect(list.stdout).toContain(`sk_test_…${secret.slice(-4)}`);
+    expect(list.stdout).not.toContain(secret);
+    expect((await cli(['events', 'list'], { SWITCHBOARD_API_KEY: secret })).code).toBe(0);
+    const revoked = await cli(['keys', 'revoke', id]);
+    expect(revoked.stdout).toContain(`Revoked ${id}`);
+    expectOneErrorLine(await cli(['events', 'list'], { SWITCHBOARD_API_KEY: secret }), /Invalid API Key provided/);
+  });
+});

@@ -113,12 +113,19 @@ function keyRecord(key: string, platformId: string, livemode: boolean, now: numb
   return { hash: sha256(key), platformId, livemode, hint: key.slice(-4), createdAt: now };
 }
 
+/** A key chosen by hand has at least this many characters after its prefix (generated ones have 32). */
+export const MIN_KEY_SECRET_LENGTH = 16;
+
 function checkKey(key: string | undefined, livemode: boolean): void {
   if (key === undefined) return;
   const prefix = livemode ? 'sk_live_' : 'sk_test_';
-  if (!key.startsWith(prefix) || key.length < prefix.length + 8 || /\s/.test(key)) {
+  if (
+    !key.startsWith(prefix) ||
+    key.length < prefix.length + MIN_KEY_SECRET_LENGTH ||
+    !/^[A-Za-z0-9_]+$/.test(key)
+  ) {
     throw new Error(
-      `The ${livemode ? 'live' : 'test'} key must start with ${prefix}, have at least 8 more characters and no spaces.`,
+      `The ${livemode ? 'live' : 'test'} key must start with ${prefix} and have at least ${MIN_KEY_SECRET_LENGTH} more letters, digits or _.`,
     );
   }
 }
@@ -162,17 +169,13 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
       name: config.platformName ?? 'Switchboard Platform',
       createdAt: now,
     };
+    // A test key is made when none is given; a live key only when asked for (given, or `keys create` with one).
     const testKey = config.testKey ?? generateApiKey(false);
-    const liveKey = config.liveKey ?? generateApiKey(true);
-    platform = await store.initPlatform(candidate, [
-      keyRecord(testKey, candidate.id, false, now),
-      keyRecord(liveKey, candidate.id, true, now),
-    ]);
+    const keys = [keyRecord(testKey, candidate.id, false, now)];
+    if (config.liveKey) keys.push(keyRecord(config.liveKey, candidate.id, true, now));
+    platform = await store.initPlatform(candidate, keys);
     // Another node may have created the platform first; then our keys were not stored.
-    if (platform.id === candidate.id) {
-      if (!config.testKey) generatedKeys.test = testKey;
-      if (!config.liveKey) generatedKeys.live = liveKey;
-    }
+    if (platform.id === candidate.id && !config.testKey) generatedKeys.test = testKey;
   }
   const given: ApiKeyRecord[] = [];
   if (config.testKey) given.push(keyRecord(config.testKey, platform.id, false, now));

@@ -5,10 +5,12 @@
 
 import { Hono } from 'hono';
 import { StoreError } from '../store/errors.js';
+import { createAuthThrottle, DEFAULT_AUTH_THROTTLE } from './authThrottle.js';
 import type { ApiEnv, Runtime } from './context.js';
 import { ApiError, internalError, invalid, unavailable, unrecognizedUrl } from './errors.js';
 import { authenticate, idempotency, params, requestId } from './middleware.js';
 import { accountRoutes, ownAccountRoutes } from './routes/accounts.js';
+import { apiKeyRoutes } from './routes/apiKeys.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 
@@ -56,7 +58,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
     }
   });
 
-  app.use('/v1/*', authenticate(rt));
+  app.use('/v1/*', authenticate(rt, createAuthThrottle({ ...DEFAULT_AUTH_THROTTLE, clock: rt.clock })));
   app.use('/v1/*', params({ maxBodyBytes }));
   app.use('/v1/*', idempotency(rt));
 
@@ -64,6 +66,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/events', eventRoutes(rt));
   app.route('/v1/accounts', accountRoutes(rt));
   app.route('/v1/account', ownAccountRoutes(rt));
+  app.route('/v1/api_keys', apiKeyRoutes(rt));
   for (const [prefix, routes] of Object.entries(options.extraRoutes ?? {})) app.route(prefix, routes);
 
   app.notFound((c) => {
@@ -87,6 +90,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
       });
       error = internalError(c.get('requestId') ?? 'unknown');
     }
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     return c.json(error.toJSON(), error.status as 400);
   });
 

@@ -29,6 +29,8 @@ export class ApiError extends Error {
    * not while its input was checked: an `Idempotency-Key` then replays it.
    */
   executed = false;
+  /** Response headers the error comes with (`Retry-After`). */
+  headers: Record<string, string> = {};
 
   constructor(
     readonly status: number,

@@ -8,6 +8,7 @@ import { keySeesAccount } from '../routing/connectionModes.js';
 import { type ApiKeyRecord, IDEMPOTENCY_IN_PROGRESS } from '../store/types.js';
 import { isStripeApiVersion, LATEST_API_VERSION, STRIPE_API_VERSIONS } from '../stripe/apiVersions.js';
 import { closestName } from '../stripe/suggest.js';
+import type { AuthThrottle } from './authThrottle.js';
 import type { ApiEnv, Caller, Runtime } from './context.js';
 import { ApiError, invalid, invalidApiKey } from './errors.js';
 import { MAX_PARAM_DEPTH, parseFormParams, tooDeep } from './formBody.js';
@@ -179,23 +180,39 @@ export function apiKeyFrom(header: string | undefined): string | null {
   return null;
 }
 
-// Keys are only ever added (at startup), never changed or removed, so a key found once stays valid: each node
-// keeps the keys it has seen and skips a store round trip on every request. Unknown keys are always looked up.
-const knownKeys = new WeakMap<Runtime, Map<string, ApiKeyRecord>>();
+/**
+ * How long a node trusts a key it found without asking the store again: a
+ * key revoked on another node is refused here within this time (at once on
+ * the node that revoked it). Saves a store round trip on most requests.
+ */
+export const KNOWN_KEY_TTL_MS = 1000;
+const knownKeys = new WeakMap<Runtime, Map<string, { record: ApiKeyRecord; at: number }>>();
 
-async function findKey(rt: Runtime, hash: string): Promise<ApiKeyRecord | null> {
+function knownKeysOf(rt: Runtime): Map<string, { record: ApiKeyRecord; at: number }> {
   let known = knownKeys.get(rt);
   if (!known) {
     known = new Map();
     knownKeys.set(rt, known);
   }
+  return known;
+}
+
+/** Forget a revoked key on this node now. */
+export const forgetKey = (rt: Runtime, hash: string): void => {
+  knownKeysOf(rt).delete(hash);
+};
+
+async function findKey(rt: Runtime, hash: string): Promise<ApiKeyRecord | null> {
+  const known = knownKeysOf(rt);
   const cached = known.get(hash);
-  if (cached) return cached;
+  // A monotonic clock for the cache: the injected clock may stand still in tests.
+  const now = performance.now();
+  if (cached && now - cached.at < KNOWN_KEY_TTL_MS) return cached.record;
   const record = await rt.store.findApiKey(hash);
   if (record) {
     if (known.size >= 1000) known.clear();
-    known.set(hash, record);
-  }
+    known.set(hash, { record, at: now });
+  } else known.delete(hash);
   return record;
 }
 
@@ -274,12 +291,30 @@ export async function resolveCaller(
   };
 }
 
-/** Authenticate the key and resolve `Stripe-Account`. */
-export function authenticate(rt: Runtime): MiddlewareHandler<ApiEnv> {
+/** The address a request came from (the socket's; behind a proxy, the proxy's). */
+export function clientAddress(c: Context<ApiEnv>): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+/** Authenticate the key and resolve `Stripe-Account`; failed authentication is throttled per address. */
+export function authenticate(rt: Runtime, throttle: AuthThrottle): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    c.set(
-      'caller',
-      await resolveCaller(
+    const address = clientAddress(c);
+    const wait = throttle.retryAfterMs(address);
+    if (wait > 0) {
+      const error = new ApiError(
+        429,
+        'rate_limit_error',
+        'Too many requests with an invalid API key from this address: try again later.',
+        'rate_limit',
+      );
+      error.headers['Retry-After'] = String(Math.ceil(wait / 1000));
+      throw error;
+    }
+    let caller: Caller;
+    try {
+      caller = await resolveCaller(
         rt,
         {
           authorization: c.req.header('authorization'),
@@ -287,8 +322,12 @@ export function authenticate(rt: Runtime): MiddlewareHandler<ApiEnv> {
           stripeVersion: c.req.header('stripe-version'),
         },
         c.req.method === 'GET' && c.req.path.startsWith('/v1/events'),
-      ),
-    );
+      );
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) throttle.recordFailure(address);
+      throw error;
+    }
+    c.set('caller', caller);
     await next();
   };
 }

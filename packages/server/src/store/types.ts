@@ -349,6 +349,8 @@ export interface Store {
   putApiKeys(keys: ApiKeyRecord[]): Promise<void>;
   findApiKey(hash: string): Promise<ApiKeyRecord | null>;
   listApiKeys(platformId: string): Promise<ApiKeyRecord[]>;
+  /** Revoke a key. Returns false if there was none with this hash. */
+  deleteApiKey(hash: string): Promise<boolean>;
 
   // Connected accounts
   createAccount(account: AccountRecord): Promise<void>;

@@ -248,6 +248,10 @@ class PostgresStore implements Store {
     return row === undefined ? null : toApiKey(row);
   }
 
+  async deleteApiKey(hash: string): Promise<boolean> {
+    return (await this.run('DELETE FROM api_keys WHERE hash = $1', [hash])) > 0;
+  }
+
   async listApiKeys(platformId: string): Promise<ApiKeyRecord[]> {
     const rows = await this.rows<ApiKeyRow>(
       `SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE platform_id = $1 ORDER BY created_at, hash`,

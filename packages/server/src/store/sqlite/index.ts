@@ -229,6 +229,10 @@ class SqliteStore implements Store {
     return row === undefined ? null : toApiKey(row);
   }
 
+  async deleteApiKey(hash: string): Promise<boolean> {
+    return this.run('DELETE FROM api_keys WHERE hash = ?', hash) > 0;
+  }
+
   async listApiKeys(platformId: string): Promise<ApiKeyRecord[]> {
     return this.all<ApiKeyRow>(
       'SELECT hash, platform_id, livemode, hint, created_at FROM api_keys WHERE platform_id = ? ORDER BY created_at, hash',
