@@ -502,6 +502,9 @@ describe('switchboard keys', () => {
     expect((await cli(['events', 'list'], { SWITCHBOARD_API_KEY: secret })).code).toBe(0);
     const revoked = await cli(['keys', 'revoke', id]);
     expect(revoked.stdout).toContain(`Revoked ${id}`);
-    expectOneErrorLine(await cli(['events', 'list'], { SWITCHBOARD_API_KEY: secret }), /Invalid API Key provided/);
+    expectOneErrorLine(
+      await cli(['events', 'list'], { SWITCHBOARD_API_KEY: secret }),
+      /Invalid API Key provided/,
+    );
   });
 });
