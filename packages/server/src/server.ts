@@ -82,6 +82,12 @@ export interface SwitchboardConfig {
   publicUrl?: string;
   /** Take the client's scheme and host from `X-Forwarded-Proto` / `X-Forwarded-Host` (only behind a proxy that sets them). */
   trustProxy?: boolean;
+  /** Time a client has to send a whole request, headers and body (default 30 s; Node's own is 300 s). */
+  requestTimeoutMs?: number;
+  /** Open client connections at once, listen websockets included (default 1024); past it new ones are dropped. */
+  maxConnections?: number;
+  /** Endpoint origins with an open connection pool at once (default 512); idle ones close after a minute. */
+  maxOriginPools?: number;
   /** Speak HTTPS itself: a PEM certificate (chain) and key. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   clock?: Clock;
@@ -191,7 +197,11 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     leaseMs: 2 * timeoutMs + 5000,
     random: config.random ?? Math.random,
   };
-  const sender = createSender({ timeoutMs, allowPrivateTargets: config.allowPrivateTargets ?? false });
+  const sender = createSender({
+    timeoutMs,
+    allowPrivateTargets: config.allowPrivateTargets ?? false,
+    ...(config.maxOriginPools ? { maxPools: config.maxOriginPools } : {}),
+  });
   const disableAfterMs = config.disableAfterMs ?? DEFAULT_DISABLE_AFTER_MS;
   const dispatcher = createDispatcher({
     store,
@@ -263,14 +273,23 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     prune,
     maintain,
     async listen(port = DEFAULT_PORT, host = '127.0.0.1') {
+      // A slow body or a pile of idle connections holds no more than these. Timed-out requests are looked for
+      // often enough for the bound to mean something (Node looks every 30 s by default).
+      const requestTimeout = config.requestTimeoutMs ?? 30_000;
+      const bounds = {
+        requestTimeout,
+        headersTimeout: Math.min(60_000, requestTimeout),
+        connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(requestTimeout / 4))),
+      };
       server = config.tls
         ? createAdaptorServer({
             fetch: app.fetch,
             createServer: createHttpsServer,
-            serverOptions: { cert: config.tls.cert, key: config.tls.key },
+            serverOptions: { ...bounds, cert: config.tls.cert, key: config.tls.key },
           })
-        : createAdaptorServer({ fetch: app.fetch });
+        : createAdaptorServer({ fetch: app.fetch, serverOptions: bounds });
       const s = server;
+      (s as import('node:http').Server).maxConnections = config.maxConnections ?? 1024;
       s.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);

@@ -138,3 +138,48 @@ describe('field bounds', () => {
     ).toBe(200);
   });
 });
+
+describe('connection bounds', () => {
+  let h: Harness;
+  afterEach(async (ctx) => {
+    await h?.close(ctx.task.result?.state === 'fail');
+  });
+
+  /** A raw connection, and a promise that settles when the server closes it. */
+  const connect = async (port: number) => {
+    const { connect: dial } = await import('node:net');
+    const socket = dial(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (d) => {
+      received += d.toString();
+    });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return { socket, closed, received: () => received };
+  };
+
+  it('a request body that never finishes is cut at the request deadline, not held for minutes', async () => {
+    h = await startHarness('sqlite', { requestTimeoutMs: 300 });
+    const c = await connect(h.port);
+    c.socket.write(
+      `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TEST_KEY}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"type":`,
+    );
+    // The server gives up on it: the connection closes (with a 408) instead of waiting for the rest.
+    await c.closed;
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('past maxConnections a new connection is dropped; the ones open keep working', async () => {
+    h = await startHarness('sqlite', { maxConnections: 2 });
+    const a = await connect(h.port);
+    const b = await connect(h.port);
+    const third = await connect(h.port);
+    await third.closed;
+    expect(third.received()).toBe('');
+    a.socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    await a.closed;
+    expect(a.received()).toMatch(/^HTTP\/1\.1 200/);
+    b.socket.destroy();
+  });
+});

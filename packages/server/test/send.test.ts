@@ -300,3 +300,36 @@ describe('guardedLookup', () => {
     },
   );
 });
+
+describe('origin pools', () => {
+  it('are bounded: past maxPools the least recently used idle ones close, and idle ones close after idlePoolMs', async () => {
+    const servers = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<import('node:http').Server>((resolve) => {
+            const s = createServer((_req, res) => res.end('ok'));
+            s.listen(0, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
+    const urls = servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}/`);
+    const bounded = createSender({ timeoutMs: 5000, allowPrivateTargets: true, maxPools: 2 });
+    const idle = createSender({ timeoutMs: 5000, allowPrivateTargets: true, idlePoolMs: 0 });
+    try {
+      for (const url of urls) expect((await bounded.send(url, {}, '{}')).statusCode).toBe(200);
+      expect(bounded.pools).toBeLessThanOrEqual(2);
+      for (const url of urls) expect((await idle.send(url, {}, '{}')).statusCode).toBe(200);
+      // Each new origin closed the idle pools before it; the one in use is never closed under it.
+      expect(idle.pools).toBe(1);
+      expect((await idle.send(urls[2]!, {}, '{}')).statusCode).toBe(200);
+      expect((await idle.send(urls[2]!, {}, '{}')).statusCode).toBe(200);
+    } finally {
+      await bounded.close();
+      await idle.close();
+      for (const s of servers) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    }
+  });
+});

@@ -21,6 +21,8 @@ export interface ServeFlags {
   trustProxy?: boolean;
   tlsCert?: string;
   tlsKey?: string;
+  requestTimeout?: string;
+  maxConnections?: string;
   timeout: string;
   retentionDays: string;
   maxInFlight?: string;
@@ -95,6 +97,10 @@ export async function serveConfig(
     deliveryTimeoutMs: timeout,
     ...(disableAfterMs !== undefined ? { disableAfterMs } : {}),
     ...(nodeId ? { nodeId } : {}),
+    ...(flags.requestTimeout
+      ? { requestTimeoutMs: positive(flags.requestTimeout, '--request-timeout') }
+      : {}),
+    ...(flags.maxConnections ? { maxConnections: positive(flags.maxConnections, '--max-connections') } : {}),
     ...((flags.publicUrl ?? env['SWITCHBOARD_PUBLIC_URL'])
       ? { publicUrl: (flags.publicUrl ?? env['SWITCHBOARD_PUBLIC_URL'])! }
       : {}),
@@ -149,6 +155,16 @@ export function serveCommand(): Command {
     .option(
       '--trust-proxy',
       "take the client's scheme and host from X-Forwarded-Proto/-Host (env SWITCHBOARD_TRUST_PROXY)",
+    )
+    .addOption(
+      new Option('--request-timeout <ms>', 'time a client has to send a whole request (default 30000)').env(
+        'SWITCHBOARD_REQUEST_TIMEOUT_MS',
+      ),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'client connections open at once (default 1024)').env(
+        'SWITCHBOARD_MAX_CONNECTIONS',
+      ),
     )
     .option('--tls-cert <file>', 'speak HTTPS with this PEM certificate (env SWITCHBOARD_TLS_CERT)')
     .option('--tls-key <file>', "the certificate's PEM key (env SWITCHBOARD_TLS_KEY)")

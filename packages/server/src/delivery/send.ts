@@ -53,11 +53,17 @@ export interface SenderOptions {
   connectionsPerOrigin?: number;
   /** Name resolution; default `dns.lookup` (the system resolver, `/etc/hosts` included). */
   resolveHost?: ResolveHost;
+  /** A pool with nothing in flight for this long is closed (default 60 s). */
+  idlePoolMs?: number;
+  /** At most this many origins keep a pool; past it the least recently used idle ones close (default 512). */
+  maxPools?: number;
 }
 
 export interface Sender {
   /** POST `body` to `url`. Never throws: every failure is a `SendResult`. */
   send(url: string, headers: Record<string, string>, body: string): Promise<SendResult>;
+  /** Origins with an open pool (HTTP senders). */
+  readonly pools?: number;
   /** Close every connection; later sends fail with `network_error`. */
   close(): Promise<void>;
 }
@@ -189,7 +195,27 @@ export function createSender(options: SenderOptions): Sender {
   const { timeoutMs, allowPrivateTargets } = options;
   const maxResponseBytes = options.maxResponseBytes ?? 4096;
   const lookup = guardedLookup(options.resolveHost ?? systemResolve, allowPrivateTargets);
-  const pools = new Map<string, Pool>();
+  // Per origin: its pool, the attempts in flight on it, and when it was last used. Idle pools are closed
+  // (after idlePoolMs, or the least recently used past maxPools), so endpoints come and go without a pool each
+  // kept for ever.
+  const pools = new Map<string, { pool: Pool; inFlight: number; lastUsed: number }>();
+  const idlePoolMs = options.idlePoolMs ?? 60_000;
+  const maxPools = options.maxPools ?? 512;
+  let lastSweep = 0;
+  /** Close idle pools but `keep`'s, and enough of the least recently used to leave room for `adding` more. */
+  const sweep = (now: number, adding: number, keep: string) => {
+    lastSweep = now;
+    const idle = [...pools]
+      .filter(([origin, p]) => p.inFlight === 0 && origin !== keep)
+      .sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    let excess = pools.size + adding - maxPools;
+    for (const [origin, p] of idle) {
+      if (now - p.lastUsed < idlePoolMs && excess <= 0) break;
+      pools.delete(origin);
+      excess--;
+      void p.pool.close().catch(() => {});
+    }
+  };
   // Endpoint URLs repeat on every attempt: judge and parse each once. Bounded: emptied when it grows past
   // what any sensible number of endpoints needs.
   const targets = new Map<string, TargetCheck>();
@@ -204,19 +230,25 @@ export function createSender(options: SenderOptions): Sender {
   };
   let closed = false;
 
-  const poolFor = (origin: string): Pool => {
-    let pool = pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: options.connectionsPerOrigin ?? null,
-        connect: { lookup, timeout: timeoutMs },
-        // Backstops only: the attempt's own timer below bounds the whole exchange.
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      pools.set(origin, pool);
-    }
-    return pool;
+  const poolFor = (origin: string, now: number) => {
+    let entry = pools.get(origin);
+    if (!entry) {
+      if (pools.size >= maxPools || now - lastSweep >= idlePoolMs) sweep(now, 1, origin);
+      entry = {
+        pool: new Pool(origin, {
+          connections: options.connectionsPerOrigin ?? null,
+          connect: { lookup, timeout: timeoutMs },
+          // Backstops only: the attempt's own timer below bounds the whole exchange.
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        }),
+        inFlight: 0,
+        lastUsed: now,
+      };
+      pools.set(origin, entry);
+    } else if (now - lastSweep >= idlePoolMs) sweep(now, 0, origin);
+    entry.lastUsed = now;
+    return entry;
   };
 
   async function send(url: string, headers: Record<string, string>, body: string): Promise<SendResult> {
@@ -239,8 +271,10 @@ export function createSender(options: SenderOptions): Sender {
       timedOut = true;
       abort.emit('abort');
     }, timeoutMs);
+    const entry = poolFor(target.url.origin, start);
+    entry.inFlight++;
     try {
-      const response = await poolFor(target.url.origin).request({
+      const response = await entry.pool.request({
         method: 'POST',
         path: `${target.url.pathname}${target.url.search}`,
         headers,
@@ -265,16 +299,24 @@ export function createSender(options: SenderOptions): Sender {
       return failure(start, classifyError(error), messageOf(error));
     } finally {
       clearTimeout(timer);
+      entry.inFlight--;
+      entry.lastUsed = performance.now();
     }
   }
 
   async function close(): Promise<void> {
     closed = true;
-    const all = [...pools.values()];
+    const all = [...pools.values()].map((p) => p.pool);
     pools.clear();
     // Graceful: sends in flight finish, and each is bounded by the timeout.
     await Promise.all(all.map((pool) => pool.close().catch(() => {})));
   }
 
-  return { send, close };
+  return {
+    send,
+    close,
+    get pools() {
+      return pools.size;
+    },
+  };
 }
