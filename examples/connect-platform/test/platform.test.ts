@@ -41,7 +41,8 @@ describe('reference Connect platform', () => {
   });
 
   async function start(livemode: 'test-only' | 'live-only' = 'test-only', key = TEST_KEY) {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // A port the system has just handed out and taken back: a random one could be anyone's (it once was).
+    const port = await freePort();
     if (!endpoint) {
       const res = await h.api(
         'POST',
@@ -374,3 +375,12 @@ describe('reference Connect platform', () => {
     ).toBe(0);
   });
 });
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}

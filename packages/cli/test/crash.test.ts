@@ -173,3 +173,58 @@ describe('one server owns a SQLite database', () => {
     }
   });
 });
+
+describe('several nodes on PostgreSQL', () => {
+  const procs: Spawned[] = [];
+  let rx: Receiver | null = null;
+  afterEach(async () => {
+    for (const p of procs.splice(0)) await p.kill('SIGKILL');
+    await rx?.close();
+  });
+
+  it("a surviving node re-sends a dead node's in-flight deliveries after the liveness timeout, not its leases", async () => {
+    const db = testDatabase('postgres');
+    let answering = false;
+    rx = await startReceiver((_req, res) => {
+      if (answering) res.end('ok');
+    });
+    try {
+      // A 60 s timeout makes each lease over two minutes; the liveness timeout is 10 s.
+      const a = await startServerProcess({
+        database: db.database,
+        key: KEY,
+        port: await freePort(),
+        timeoutMs: 60_000,
+      });
+      procs.push(a.proc);
+      await api(a.url, 'POST', '/v1/webhook_endpoints', { url: `${rx.url}/hook`, enabled_events: ['*'] });
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        ids.push(
+          (await api(a.url, 'POST', '/v1/events', { type: 'customer.created', data: { object: {} } })).body
+            .id,
+        );
+      }
+      await until(() => rx!.requests.length >= ids.length);
+      const b = await startServerProcess({
+        database: db.database,
+        key: KEY,
+        port: await freePort(),
+        timeoutMs: 60_000,
+      });
+      procs.push(b.proc);
+      expect(await a.proc.kill('SIGKILL')).toBeNull();
+      answering = true;
+      const killedAt = Date.now();
+      const times = (id: string) =>
+        rx!.requests.filter((r) => JSON.parse(r.body.toString()).id === id).length;
+      await until(() => ids.every((id) => times(id) >= 2), 45_000, 50);
+      console.info(
+        `node loss (postgres): ${ids.length} in-flight deliveries re-sent by the survivor ${Date.now() - killedAt} ms after the kill`,
+      );
+      expect(b.proc.stderr()).toMatch(/nodes went silent/);
+    } finally {
+      await db.cleanup(false);
+    }
+  }, 90_000);
+});

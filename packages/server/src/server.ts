@@ -88,6 +88,12 @@ export interface SwitchboardConfig {
   maxConnections?: number;
   /** Endpoint origins with an open connection pool at once (default 512); idle ones close after a minute. */
   maxOriginPools?: number;
+  /**
+   * PostgreSQL: a node unseen this long is taken for dead and the others
+   * release its leases at once (default 10 s; each node says it is alive
+   * every tenth of that).
+   */
+  nodeLivenessMs?: number;
   /** Speak HTTPS itself: a PEM certificate (chain) and key. */
   tls?: { cert: string | Buffer; key: string | Buffer };
   clock?: Clock;
@@ -260,6 +266,30 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     maintain().catch((error: unknown) => log.error('maintenance failed', { error: String(error) }));
   }, config.maintenanceIntervalMs ?? 10_000);
   maintainTimer.unref();
+  // Several nodes on PostgreSQL: say this one is alive, and take back what a silent one held.
+  const livenessMs = config.nodeLivenessMs ?? 10_000;
+  const heartbeat = async () => {
+    const now = clock();
+    const { released, deadNodes } = await store.heartbeat(dispatcher.owner, now, now - livenessMs);
+    if (released > 0 || deadNodes.length > 0) {
+      log.warn('nodes went silent: their in-flight deliveries are due again', {
+        nodes: deadNodes,
+        count: released,
+      });
+      dispatcher.wake();
+    }
+  };
+  const heartbeatTimer =
+    store.engine === 'postgres'
+      ? setInterval(
+          () => {
+            heartbeat().catch((error: unknown) => log.error('heartbeat failed', { error: String(error) }));
+          },
+          Math.max(50, Math.floor(livenessMs / 10)),
+        )
+      : null;
+  heartbeatTimer?.unref();
+  if (heartbeatTimer) await heartbeat();
 
   let server: ServerType | null = null;
   let closed = false;
@@ -304,6 +334,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
       closed = true;
       clearInterval(pruneTimer);
       clearInterval(maintainTimer);
+      if (heartbeatTimer) clearInterval(heartbeatTimer);
       const s = server;
       if (s) {
         await new Promise<void>((resolve) => {

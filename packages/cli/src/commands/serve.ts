@@ -22,6 +22,7 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   requestTimeout?: string;
+  nodeLiveness?: string;
   maxConnections?: string;
   timeout: string;
   retentionDays: string;
@@ -97,6 +98,7 @@ export async function serveConfig(
     deliveryTimeoutMs: timeout,
     ...(disableAfterMs !== undefined ? { disableAfterMs } : {}),
     ...(nodeId ? { nodeId } : {}),
+    ...(flags.nodeLiveness ? { nodeLivenessMs: positive(flags.nodeLiveness, '--node-liveness') } : {}),
     ...(flags.requestTimeout
       ? { requestTimeoutMs: positive(flags.requestTimeout, '--request-timeout') }
       : {}),
@@ -155,6 +157,12 @@ export function serveCommand(): Command {
     .option(
       '--trust-proxy',
       "take the client's scheme and host from X-Forwarded-Proto/-Host (env SWITCHBOARD_TRUST_PROXY)",
+    )
+    .addOption(
+      new Option(
+        '--node-liveness <ms>',
+        'PostgreSQL: a node unseen this long is dead; the others re-send its in-flight work (default 10000)',
+      ).env('SWITCHBOARD_NODE_LIVENESS_MS'),
     )
     .addOption(
       new Option('--request-timeout <ms>', 'time a client has to send a whole request (default 30000)').env(

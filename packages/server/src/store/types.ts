@@ -418,6 +418,16 @@ export interface Store {
    */
   recoverLeases(owner: string, now: number): Promise<number>;
   /**
+   * Node liveness (PostgreSQL; SQLite has one server): `node` is alive at
+   * `now`; the leases of every other node not seen since `deadBefore` are
+   * released, and that node forgotten. Returns how many leases.
+   */
+  heartbeat(
+    node: string,
+    now: number,
+    deadBefore: number,
+  ): Promise<{ released: number; deadNodes: string[] }>;
+  /**
    * Bound what waits for a listen session: cancel its pending deliveries
    * created before `createdAfter` and all but the `newest` most recent ones
    * (a live lease is left alone). Returns how many were dropped and how many

@@ -1268,6 +1268,26 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         });
       });
 
+      it("heartbeat: a silent node's leases are released once, by one survivor (PostgreSQL; SQLite has one server)", async () => {
+        await seed(['we_1', 'we_2'], ['evt_1']);
+        await store.heartbeat('node-a', T0, T0 - 10 * SEC);
+        await store.heartbeat('node-b', T0, T0 - 10 * SEC);
+        await store.claimDue(claimOptions({ owner: 'node-a', onlyEndpointIds: ['we_1'], leaseMs: 10 * MIN }));
+        await store.claimDue(claimOptions({ owner: 'node-b', onlyEndpointIds: ['we_2'], leaseMs: 10 * MIN }));
+        const now = T0 + 15 * SEC;
+        // node-b is alive now; node-a was last seen 15 s ago.
+        const first = await store.heartbeat('node-b', now, now - 10 * SEC);
+        if (store.engine === 'sqlite') {
+          expect(first).toEqual({ released: 0, deadNodes: [] });
+          return;
+        }
+        expect(first).toEqual({ released: 1, deadNodes: ['node-a'] });
+        expect((await store.getDelivery('evt_1', 'we_1'))?.nextAttemptAt).toBe(now);
+        expect((await store.getDelivery('evt_1', 'we_2'))?.nextAttemptAt).toBe(T0 + 10 * MIN);
+        // Nothing twice.
+        expect(await store.heartbeat('node-c', now, now - 10 * SEC)).toEqual({ released: 0, deadNodes: [] });
+      });
+
       it("recoverLeases makes a stopped node's in-flight deliveries due now", async () => {
         await seed(['we_1', 'we_2'], ['evt_1', 'evt_2']);
         await store.claimDue(claimOptions({ owner: 'node-a', onlyEndpointIds: ['we_1'], leaseMs: 10 * MIN }));

@@ -528,6 +528,39 @@ class PostgresStore implements Store {
     );
   }
 
+  async heartbeat(
+    node: string,
+    now: number,
+    deadBefore: number,
+  ): Promise<{ released: number; deadNodes: string[] }> {
+    await this.run(
+      `INSERT INTO nodes (id, heartbeat_at) VALUES ($1, $2)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = GREATEST(nodes.heartbeat_at, excluded.heartbeat_at)`,
+      [node, now],
+    );
+    // Rare: only when a node has gone quiet does anything scan the deliveries for its leases.
+    const dead = await this.rows<{ id: string }>(
+      'SELECT id FROM nodes WHERE heartbeat_at < $1 AND id <> $2',
+      [deadBefore, node],
+    );
+    if (dead.length === 0) return { released: 0, deadNodes: [] };
+    const ids = dead.map((d) => d.id);
+    return transaction(this.pool, async (client) => {
+      // Claimed again by whoever deletes the row: two survivors never both release.
+      const gone = await client.query<{ id: string }>(
+        'DELETE FROM nodes WHERE id = ANY ($1::text[]) AND heartbeat_at < $2 RETURNING id',
+        [ids, deadBefore],
+      );
+      if (gone.rows.length === 0) return { released: 0, deadNodes: [] };
+      const released = await client.query(
+        `UPDATE deliveries SET next_attempt_at = $2, lease_until = NULL, lease_owner = NULL
+         WHERE status = 'pending' AND lease_owner = ANY ($1::text[]) AND lease_until > $2`,
+        [gone.rows.map((r) => r.id), now],
+      );
+      return { released: released.rowCount ?? 0, deadNodes: gone.rows.map((r) => r.id) };
+    });
+  }
+
   async trimListenBacklog(
     endpointIds: string[],
     bound: { createdAfter: number; newest: number },

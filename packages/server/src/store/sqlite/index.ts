@@ -493,6 +493,11 @@ class SqliteStore implements Store {
     );
   }
 
+  async heartbeat(): Promise<{ released: number; deadNodes: string[] }> {
+    // One server owns the file: there is no other node to watch.
+    return { released: 0, deadNodes: [] };
+  }
+
   async trimListenBacklog(
     endpointIds: string[],
     bound: { createdAfter: number; newest: number },
