@@ -107,3 +107,41 @@ describe('API keys', () => {
     }
   });
 });
+
+describe('API keys across nodes (postgres)', () => {
+  it('a key revoked on one node is refused at once on the other', async () => {
+    const { createPostgresStore } = await import('../src/store/postgres/index.js');
+    const { PG_URL, TEST_KEY } = await import('./helpers/switchboard.js');
+    const { randomToken } = await import('../src/ids.js');
+    const schema = `sb_keys_${randomToken(8).toLowerCase()}`;
+    const nodes = [];
+    for (let i = 0; i < 2; i++) {
+      const sb = await createSwitchboard({
+        store: createPostgresStore({ connectionString: PG_URL, schema }),
+        testKey: TEST_KEY,
+        deliver: false,
+      });
+      nodes.push({ sb, url: (await sb.listen(0)).url });
+    }
+    const call = (url: string, key: string, method = 'GET', path = '/v1/events') =>
+      fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+    try {
+      const created = (await (await call(nodes[0]!.url, TEST_KEY, 'POST', '/v1/api_keys')).json()) as {
+        id: string;
+        secret: string;
+      };
+      // Seen (and so known) on the other node first.
+      expect((await call(nodes[1]!.url, created.secret)).status).toBe(200);
+      expect((await call(nodes[0]!.url, TEST_KEY, 'DELETE', `/v1/api_keys/${created.id}`)).status).toBe(200);
+      expect((await call(nodes[1]!.url, created.secret)).status).toBe(401);
+      expect((await call(nodes[0]!.url, created.secret)).status).toBe(401);
+    } finally {
+      for (const n of nodes) await n.sb.close();
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  });
+});

@@ -183,3 +183,63 @@ describe('connection bounds', () => {
     b.socket.destroy();
   });
 });
+
+describe('stored rows that cannot be read', () => {
+  let h: Harness;
+  afterEach(async (ctx) => {
+    await h?.close(ctx.task.result?.state === 'fail');
+  });
+
+  it('a row nested 50,000 levels (stored before the limit) is served as a stub; the lists that hold it keep working', async () => {
+    h = await startHarness('sqlite');
+    const deep = `${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}`;
+    const body = `{"id":"evt_deep","object":"event","api_version":"2026-10-28.endive","created":1,"data":{"object":${deep}},"livemode":false,"pending_webhooks":0,"request":{"id":null,"idempotency_key":null},"type":"customer.created"}`;
+    await h.sb.store.appendEvent(
+      {
+        id: 'evt_deep',
+        accountId: h.sb.platform.id,
+        livemode: false,
+        type: 'customer.created',
+        createdUnix: 1,
+        body,
+        requestId: null,
+        idempotencyKey: null,
+      },
+      [],
+    );
+    const ok = await h.api('POST', '/v1/events', {
+      type: 'customer.created',
+      data: { object: { id: 'cus_1' } },
+    });
+    const list = await h.api('GET', '/v1/events');
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((e: { id: string }) => e.id)).toEqual([ok.body.id, 'evt_deep']);
+    expect(list.body.data[1]).toMatchObject({
+      id: 'evt_deep',
+      data: { object: null },
+      switchboard_error: expect.any(String),
+    });
+    expect((await h.api('GET', '/v1/events/evt_deep')).status).toBe(200);
+  });
+
+  it('an event is served as the bytes it was stored as, with the live pending_webhooks', async () => {
+    h = await startHarness('sqlite');
+    const ep = (
+      await h.api('POST', '/v1/webhook_endpoints', { url: 'https://example.com/h', enabled_events: ['*'] })
+    ).body;
+    const ev = (
+      await h.api('POST', '/v1/events', { type: 'customer.created', data: { object: { id: 'cus_1' } } })
+    ).body;
+    expect(ev.pending_webhooks).toBe(1);
+    // Deleting the endpoint cancels what it was owed: the live count drops, the stored bytes do not change.
+    await h.api('DELETE', `/v1/webhook_endpoints/${ep.id}`);
+    const res = await fetch(`${h.url}/v1/events/${ev.id}`, {
+      headers: { authorization: `Bearer ${TEST_KEY}` },
+    });
+    const text = await res.text();
+    const stored = (await h.sb.store.getEvent(ev.id))!.body;
+    expect(stored).toContain('\n  "pending_webhooks": 1,\n');
+    expect(text).toBe(stored.replace('\n  "pending_webhooks": 1,\n', '\n  "pending_webhooks": 0,\n'));
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+});

@@ -21,7 +21,7 @@ export function keysCommand(): Command {
     [
       'switchboard keys list',
       'switchboard keys create            # prints the new key once',
-      'switchboard keys revoke key_3b1f…  # refused at once on this server, within a second on the others',
+      'switchboard keys revoke key_3b1f…  # refused from now on, on every server',
       'switchboard keys create --live     # with a live key: another live key',
     ],
   );

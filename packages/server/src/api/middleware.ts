@@ -181,14 +181,14 @@ export function apiKeyFrom(header: string | undefined): string | null {
 }
 
 /**
- * How long a node trusts a key it found without asking the store again: a
- * key revoked on another node is refused here within this time (at once on
- * the node that revoked it). Saves a store round trip on most requests.
+ * A key found once is trusted without asking the store again only where no
+ * other server can revoke it: on SQLite, which one server owns (it forgets a
+ * key it revokes itself). Nodes sharing PostgreSQL ask on every request, so a
+ * key revoked on one is refused at once on all.
  */
-export const KNOWN_KEY_TTL_MS = 1000;
-const knownKeys = new WeakMap<Runtime, Map<string, { record: ApiKeyRecord; at: number }>>();
+const knownKeys = new WeakMap<Runtime, Map<string, ApiKeyRecord>>();
 
-function knownKeysOf(rt: Runtime): Map<string, { record: ApiKeyRecord; at: number }> {
+function knownKeysOf(rt: Runtime): Map<string, ApiKeyRecord> {
   let known = knownKeys.get(rt);
   if (!known) {
     known = new Map();
@@ -203,16 +203,15 @@ export const forgetKey = (rt: Runtime, hash: string): void => {
 };
 
 async function findKey(rt: Runtime, hash: string): Promise<ApiKeyRecord | null> {
+  if (rt.store.engine !== 'sqlite') return rt.store.findApiKey(hash);
   const known = knownKeysOf(rt);
   const cached = known.get(hash);
-  // A monotonic clock for the cache: the injected clock may stand still in tests.
-  const now = performance.now();
-  if (cached && now - cached.at < KNOWN_KEY_TTL_MS) return cached.record;
+  if (cached) return cached;
   const record = await rt.store.findApiKey(hash);
   if (record) {
     if (known.size >= 1000) known.clear();
-    known.set(hash, { record, at: now });
-  } else known.delete(hash);
+    known.set(hash, record);
+  }
   return record;
 }
 

@@ -31,6 +31,10 @@ export function listObject<R, T>(url: string, page: Page<R>, map: (r: R) => T): 
   return { object: 'list', url, has_more: page.hasMore, data: page.data.map(map) };
 }
 
+/** A list object as JSON text, around items that are JSON text already (events, served as stored). */
+export const listJson = (url: string, hasMore: boolean, items: readonly string[]): string =>
+  `{"object":"list","url":${JSON.stringify(url)},"has_more":${hasMore},"data":[${items.join(',')}]}`;
+
 /** Stripe's `created` list filter: a timestamp, or a hash of gt, gte, lt, lte (unix seconds). */
 export function createdRange(p: Params): CreatedRange | undefined {
   const raw = p.raw['created'];

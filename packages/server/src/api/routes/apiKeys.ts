@@ -2,7 +2,7 @@
  * Switchboard extension `/v1/api_keys`: the platform's API keys, listed,
  * created and revoked. A key manages the keys of its own mode; a new key's
  * secret is in the create response only (the store keeps its hash). A revoked
- * key is refused at once on this node and within a second on the others.
+ * key is refused at once on every node.
  */
 
 import { Hono } from 'hono';

@@ -1,7 +1,7 @@
 /** `/v1/events`: Stripe's read API and `retry`, plus publishing (a Switchboard extension: Stripe creates its own events). */
 
-import { Hono } from 'hono';
-import { eventForApi } from '../../objects/event.js';
+import { type Context, Hono } from 'hono';
+import { eventJsonForApi } from '../../objects/event.js';
 import { keySeesAccount } from '../../routing/connectionModes.js';
 import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTypes.js';
 import { routeDecision } from '../../routing/routing.js';
@@ -10,7 +10,7 @@ import { listenKeyFor } from '../../sessions/listenHub.js';
 import type { EventQuery, JsonObject, StoredEvent } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
 import { ApiError, invalid, invalidParam, missingParam, noSuch, unknownParam } from '../errors.js';
-import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
+import { createdRange, listJson, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { Params } from '../params.js';
 import { attemptForApi } from './attempts.js';
 
@@ -27,7 +27,10 @@ async function visibleEvent(rt: Runtime, caller: Caller, id: string): Promise<St
 
 export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const show = (e: StoredEvent) => eventForApi(e.body, e.pendingWebhooks);
+  const show = (e: StoredEvent) => eventJsonForApi(e, e.pendingWebhooks);
+  // Events go out as the text they are stored as (eventJsonForApi): never parsed and serialised again.
+  const json = (c: Context<ApiEnv>, text: string) =>
+    c.body(text, 200, { 'content-type': 'application/json' });
 
   // Switchboard extension: publish an event as the caller (or the connected account in Stripe-Account).
   app.post('/', async (c) => {
@@ -57,7 +60,7 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
       requestId: c.get('requestId'),
       idempotencyKey: c.req.header('idempotency-key') ?? null,
     });
-    return c.json(show(event));
+    return json(c, show(event));
   });
 
   app.get('/', async (c) => {
@@ -88,12 +91,12 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
       ...(deliverySuccess !== undefined ? { deliverySuccess } : {}),
     };
     const page = await rt.store.listEvents(query);
-    return c.json(listObject('/v1/events', page, show));
+    return json(c, listJson('/v1/events', page.hasMore, page.data.map(show)));
   });
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);
-    return c.json(show(await visibleEvent(rt, c.get('caller'), c.req.param('id'))));
+    return json(c, show(await visibleEvent(rt, c.get('caller'), c.req.param('id'))));
   });
 
   // What `stripe events resend` calls. Resends now; automatic retries go on as scheduled.
@@ -178,7 +181,7 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
         livemode: event.livemode,
       });
     }
-    return c.json(show((await rt.store.getEvent(event.id)) ?? event));
+    return json(c, show((await rt.store.getEvent(event.id)) ?? event));
   });
 
   // Switchboard extension: the attempt log of one event, newest first.
