@@ -57,6 +57,13 @@ describe('websocketUrl', () => {
       { host: '127.0.0.1:12111', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'sb.example.com' },
       'wss://sb.example.com/v1/stripecli/websocket',
     ],
+    [
+      'a forwarded host that is not a host is not believed',
+      { publicOrigin: null, trustProxy: true },
+      'http://127.0.0.1:12111/v1/x',
+      { host: '127.0.0.1:12111', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'a.test/../x?y#' },
+      'wss://127.0.0.1:12111/v1/stripecli/websocket',
+    ],
   ])('%s', (_name, rt, url, headers, expected) => {
     expect(websocketUrl(rt, url, header(headers))).toBe(expected);
   });

@@ -94,6 +94,31 @@ describe('listen session protocol', () => {
     expect(await dial(url, { authorization: `Bearer ${TEST_KEY}` })).toEqual(unknown);
   });
 
+  it('a malformed frame ends that socket only: the server stays up', async () => {
+    const { body: session } = await stripeCliSession();
+    const { connect } = await import('node:net');
+    for (const frame of [
+      Buffer.from([0xc1, 0x80, 1, 2, 3, 4]), // RSV1 set
+      Buffer.from([0x81, 0x02, 0x68, 0x69]), // not masked
+      Buffer.from([0x81, 0xff, 0, 0, 0, 0, 0, 0x90, 0, 0, 1, 2, 3, 4]), // 9 MiB announced, over the limit
+    ]) {
+      const socket = connect(h.port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d) => {
+        answer += d.toString('latin1');
+        if (answer.includes('\r\n\r\n') && answer.startsWith('HTTP/1.1 101')) socket.write(frame);
+      });
+      socket.on('error', () => {});
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write(
+        `GET /v1/stripecli/websocket?websocket_feature=webhooks HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nWebsocket-Id: ${session.websocket_id}\r\n\r\n`,
+      );
+      await closed;
+      expect(answer.startsWith('HTTP/1.1 101')).toBe(true);
+      expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    }
+  });
+
   it('a session ended with DELETE is unknown to the websocket', async () => {
     const { body: session } = await stripeCliSession();
     const del = await h.api('DELETE', `/v1/stripecli/sessions/${session.id}`);

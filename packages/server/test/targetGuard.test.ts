@@ -36,6 +36,10 @@ describe('isPrivateAddress', () => {
     ['192.169.0.1', false],
     ['198.17.255.255', false],
     ['198.20.0.0', false],
+    // documentation ranges (TEST-NET-1, -2, -3)
+    ['192.0.2.1', true],
+    ['198.51.100.1', true],
+    ['203.0.113.1', true],
     ['223.255.255.255', false],
     // IPv6
     ['::', true],
@@ -54,7 +58,16 @@ describe('isPrivateAddress', () => {
     ['feff::1', true],
     ['2001:db8::1', true],
     ['100::1', true],
-    ['fbff::1', false],
+    // Outside global unicast (2000::/3): reserved, whatever it looks like.
+    ['fbff::1', true],
+    ['::ffff:0:0:7f00:1', true],
+    ['1::1', true],
+    ['4000::1', true],
+    ['5f00::1', true],
+    // Special ranges inside it: IETF protocol assignments (benchmarking, ORCHID), documentation.
+    ['2001:2::1', true],
+    ['2001:10::1', true],
+    ['3fff::1', true],
     // IPv4-mapped and NAT64 IPv6, judged by the IPv4 address
     ['::ffff:127.0.0.1', true],
     ['::ffff:7f00:1', true],

@@ -44,6 +44,9 @@ export const MAX_PARAM_INDEX = 1000;
  * @example paramPath(['data', 'object', 'id']) // 'data[object][id]'
  * @example paramPath(['items', 0, 'price'])    // 'items[0][price]'
  */
+/** A parameter name as errors show it: at most 200 characters. */
+const clipped = (name: string): string => (name.length > 200 ? `${name.slice(0, 200)}…` : name);
+
 export function paramPath(segments: readonly (string | number)[]): string {
   let out = '';
   segments.forEach((segment, i) => {
@@ -103,7 +106,10 @@ function decode(text: string): string | null {
 function parseKey(key: string): { name: string; segments: Segment[]; display: (string | number)[] } {
   const match = NAME_AND_BRACKETS.exec(key);
   if (!match)
-    throw new FormError(key, `Invalid parameter name: ${key}. Brackets must be balanced, as in a[b][0].`);
+    throw new FormError(
+      clipped(key),
+      `Invalid parameter name: ${clipped(key)}. Brackets must be balanced, as in a[b][0].`,
+    );
   const name = match[1]!;
   const segments: Segment[] = [];
   const display: (string | number)[] = [name];
@@ -128,9 +134,11 @@ function parseKey(key: string): { name: string; segments: Segment[]; display: (s
     }
   }
   if (segments.length > MAX_PARAM_DEPTH) {
+    // Named as deep as the limit and one more: the rest of a hostile name would only swell the answer.
+    const shown = paramPath(display.slice(0, MAX_PARAM_DEPTH + 2));
     throw new FormError(
-      paramPath(display),
-      `Parameter ${paramPath(display)} is nested too deeply (at most ${MAX_PARAM_DEPTH} levels).`,
+      shown,
+      `Parameter ${shown} is nested too deeply (at most ${MAX_PARAM_DEPTH} levels).`,
     );
   }
   for (const part of [name, ...segments.map((s) => (s.kind === 'key' ? s.key : ''))]) {
@@ -246,7 +254,8 @@ export function parseFormParams(text: string): FormParseResult {
       const rawKey = eq === -1 ? pair : pair.slice(0, eq);
       const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
       const key = decode(rawKey);
-      if (key === null) throw new FormError(rawKey, `Invalid URL encoding in parameter name: ${rawKey}.`);
+      if (key === null)
+        throw new FormError(clipped(rawKey), `Invalid URL encoding in parameter name: ${clipped(rawKey)}.`);
       const { name, segments, display } = parseKey(key);
       const path = paramPath(display);
       const value = decode(rawValue);

@@ -17,7 +17,10 @@ for (const [network, prefix] of [
   ['172.16.0.0', 12],
   ['192.0.0.0', 24], // IETF protocol assignments
   ['192.168.0.0', 16],
+  ['192.0.2.0', 24], // documentation (TEST-NET-1)
   ['198.18.0.0', 15], // benchmarking
+  ['198.51.100.0', 24], // documentation (TEST-NET-2)
+  ['203.0.113.0', 24], // documentation (TEST-NET-3)
   ['224.0.0.0', 3], // multicast, reserved and 255.255.255.255
 ] as const) {
   blocked.addSubnet(network, prefix, 'ipv4');
@@ -26,7 +29,9 @@ for (const [network, prefix] of [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible block
   ['64:ff9b:1::', 48], // local-use IPv4/IPv6 translation (RFC 8215): a translator on the local network
   ['100::', 64], // discard-only
+  ['2001::', 23], // IETF protocol assignments: benchmarking, ORCHID… (Teredo, in it, is judged by its IPv4 first)
   ['2001:db8::', 32], // documentation
+  ['3fff::', 20], // documentation
   ['fc00::', 7], // unique local
   ['fec0::', 10], // site-local (deprecated, still routed by some stacks)
   ['fe80::', 10], // link-local
@@ -109,6 +114,8 @@ export function isPrivateAddress(ip: string): boolean {
   // A translated address is judged by the IPv4 address it reaches.
   const v4 = embeddedIpv4(bytes);
   if (v4.length > 0) return v4.some((a) => blocked.check(a, 'ipv4'));
+  // Only global unicast (2000::/3) is public; everything outside it is reserved, local or special.
+  if ((bytes[0]! & 0xe0) !== 0x20) return true;
   return blocked.check(address, 'ipv6');
 }
 

@@ -64,7 +64,9 @@ export function websocketUrl(
       const proto = header('x-forwarded-proto')?.split(',')[0]?.trim();
       const forwardedHost = header('x-forwarded-host')?.split(',')[0]?.trim();
       if (proto === 'https' || proto === 'http') secure = proto === 'https';
-      if (forwardedHost) host = forwardedHost;
+      // Only a host (and port): anything else in the header is not one, and is not believed.
+      if (forwardedHost && /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(forwardedHost))
+        host = forwardedHost;
     }
   }
   return `${secure ? 'wss' : 'ws'}://${host}${WEBSOCKET_PATH}`;
@@ -408,6 +410,11 @@ export function createListenHub(rt: Runtime): ListenHub {
         errorCode: status === null ? (msg.error === 'timeout' ? 'timeout' : 'connection_refused') : null,
         errorMessage: status === null ? (msg.error ?? 'the local receiver could not be reached') : null,
       });
+    });
+    // A malformed frame (bad bits, no mask, too large) is the client's fault: that socket ends, nothing else.
+    ws.on('error', (error) => {
+      rt.log.warn('listen websocket error', { session: sessionId, error: String(error) });
+      ws.terminate();
     });
     ws.on('close', () => {
       session.sockets.delete(ws);
