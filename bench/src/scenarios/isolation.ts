@@ -16,6 +16,20 @@ import { Sink } from '../sink.js';
 import { dist, fixed, int, ms } from '../stats.js';
 import { type LatencyMeasurement, latencyNotes, measureDeliveryLatency } from './latency.js';
 
+/** One event type per healthy endpoint, so each gets its own share: Stripe's types, as enabled_events must be. */
+const SHARD_TYPES = [
+  'customer.created',
+  'customer.updated',
+  'charge.succeeded',
+  'charge.refunded',
+  'payout.paid',
+  'payout.failed',
+  'invoice.paid',
+  'invoice.created',
+  'product.created',
+  'price.created',
+] as const;
+
 export const ISOLATION_FACTOR = 2;
 const HEALTHY = 9;
 
@@ -37,9 +51,9 @@ export async function isolation(ctx: Context, engine: Engine): Promise<Row> {
     api = new ApiClient(server.url, TEST_KEY, 64);
     await api.createEndpoint(`http://127.0.0.1:${deadPort}/dead`, ['*']);
     for (let i = 0; i < HEALTHY; i++)
-      await api.createEndpoint(`http://127.0.0.1:${ports[i]}/ep${i}`, [`bench.shard_${i}`]);
+      await api.createEndpoint(`http://127.0.0.1:${ports[i]}/ep${i}`, [SHARD_TYPES[i]!]);
     const object = sizedObject(ctx.knob('BENCH_EVENT_BYTES'));
-    const bodies = Array.from({ length: HEALTHY }, (_, i) => publishBody(`bench.shard_${i}`, object));
+    const bodies = Array.from({ length: HEALTHY }, (_, i) => publishBody(SHARD_TYPES[i]!, object));
     m = await measureDeliveryLatency(ctx, api, healthy, rate, seconds, (i) => bodies[i % HEALTHY]!);
     held = (await dead.stats()).count;
   } finally {
