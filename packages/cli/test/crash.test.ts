@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { randomToken } from '../../server/src/ids.js';
 import { type Receiver, startReceiver } from '../../server/test/helpers/receiver.js';
-import { PG_URL } from '../../server/test/helpers/switchboard.js';
+import { dropSchema, PG_URL } from '../../server/test/helpers/switchboard.js';
 import { apiCall, freePort, startServerProcess } from './helpers/server.js';
 import { type Spawned, spawnCli, until } from './helpers/spawn.js';
 
@@ -44,12 +44,7 @@ function testDatabase(engine: 'sqlite' | 'postgres'): {
   return {
     database: `${PG_URL}?schema=${schema}`,
     cleanup: async (f) => {
-      if (f) return;
-      const pg = await import('pg');
-      const c = new pg.default.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
+      if (!f) await dropSchema(schema);
     },
   };
 }

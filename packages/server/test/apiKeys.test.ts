@@ -111,7 +111,7 @@ describe('API keys', () => {
 describe('API keys across nodes (postgres)', () => {
   it('a key revoked on one node is refused at once on the other', async () => {
     const { createPostgresStore } = await import('../src/store/postgres/index.js');
-    const { PG_URL, TEST_KEY } = await import('./helpers/switchboard.js');
+    const { dropSchema, PG_URL, TEST_KEY } = await import('./helpers/switchboard.js');
     const { randomToken } = await import('../src/ids.js');
     const schema = `sb_keys_${randomToken(8).toLowerCase()}`;
     const nodes = [];
@@ -137,11 +137,7 @@ describe('API keys across nodes (postgres)', () => {
       expect((await call(nodes[0]!.url, created.secret)).status).toBe(401);
     } finally {
       for (const n of nodes) await n.sb.close();
-      const pg = await import('pg');
-      const client = new pg.default.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await dropSchema(schema);
     }
   });
 });

@@ -97,7 +97,7 @@ describe('Idempotency-Key across nodes (postgres)', () => {
   it('the same key sent to two nodes at once runs once; a different body gets idempotency_error', async () => {
     const { createPostgresStore } = await import('../src/store/postgres/index.js');
     const { createSwitchboard } = await import('../src/server.js');
-    const { PG_URL, TEST_KEY } = await import('./helpers/switchboard.js');
+    const { dropSchema, PG_URL, TEST_KEY } = await import('./helpers/switchboard.js');
     const { randomToken } = await import('../src/ids.js');
     const schema = `sb_idem_${randomToken(8).toLowerCase()}`;
     const nodes = [];
@@ -144,11 +144,7 @@ describe('Idempotency-Key across nodes (postgres)', () => {
       expect((events as { data: unknown[] }).data).toHaveLength(10);
     } finally {
       for (const n of nodes) await n.sb.close();
-      const pg = await import('pg');
-      const client = new pg.default.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await dropSchema(schema);
     }
   });
 });

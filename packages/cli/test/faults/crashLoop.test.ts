@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { randomToken } from '../../../server/src/ids.js';
 import { type Receiver, startReceiver } from '../../../server/test/helpers/receiver.js';
-import { PG_URL } from '../../../server/test/helpers/switchboard.js';
+import { dropSchema, PG_URL } from '../../../server/test/helpers/switchboard.js';
 import { freePort, startServerProcess } from '../helpers/server.js';
 import { type Spawned, until } from '../helpers/spawn.js';
 
@@ -143,12 +143,7 @@ describe('faults: processes killed under load', () => {
     });
     const schema = `sb_fault_${randomToken(8).toLowerCase()}`;
     cleanups.push(async (f) => {
-      if (f) return;
-      const pg = await import('pg');
-      const c = new pg.default.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
+      if (!f) await dropSchema(schema);
     });
     const database = `${PG_URL}?schema=${schema}`;
     // The receiver holds every request until released, so both nodes have deliveries in flight when A dies.

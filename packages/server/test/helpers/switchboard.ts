@@ -19,6 +19,18 @@ export const LIVE_KEY = 'sk_live_switchboardLiveKey0001';
 export type Engine = 'sqlite' | 'postgres';
 export const ENGINES: Engine[] = ['sqlite', 'postgres'];
 
+/** Remove a test's PostgreSQL schema and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const pg = await import('pg');
+  const client = new pg.default.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 export interface TestStore {
   store: Store;
   /** Drop what the test made; keep it when the test failed, for a look. */
@@ -46,13 +58,7 @@ export async function makeTestStore(engine: Engine): Promise<TestStore> {
     store,
     describe: `${PG_URL} schema ${schema}`,
     async cleanup(failed) {
-      if (!failed) {
-        const pg = await import('pg');
-        const client = new pg.default.Client({ connectionString: PG_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await client.end();
-      }
+      if (!failed) await dropSchema(schema);
       await store.close();
     },
   };
