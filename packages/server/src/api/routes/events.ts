@@ -1,6 +1,7 @@
 /** `/v1/events`: Stripe's read API and `retry`, plus publishing (a Switchboard extension: Stripe creates its own events). */
 
 import { type Context, Hono } from 'hono';
+import { attemptForApi } from '../../objects/deliveryAttempt.js';
 import { eventJsonForApi } from '../../objects/event.js';
 import { keySeesAccount } from '../../routing/connectionModes.js';
 import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTypes.js';
@@ -12,7 +13,6 @@ import type { ApiEnv, Caller, Runtime } from '../context.js';
 import { ApiError, invalid, invalidParam, missingParam, noSuch, unknownParam } from '../errors.js';
 import { createdRange, listJson, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { Params } from '../params.js';
-import { attemptForApi } from './attempts.js';
 
 const isHash = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 

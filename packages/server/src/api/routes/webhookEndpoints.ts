@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { checkTargetUrl } from '../../delivery/targetGuard.js';
 import { newId, randomToken } from '../../ids.js';
+import { attemptForApi } from '../../objects/deliveryAttempt.js';
 import {
   endpointForApi,
   MAX_ACTIVE_SECRETS,
@@ -18,7 +19,6 @@ import type { ApiEnv, Caller, Runtime } from '../context.js';
 import { invalid, invalidParam, noSuch, unknownEventType } from '../errors.js';
 import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
-import { attemptForApi } from './attempts.js';
 
 /** Longest overlap a rolled secret may keep signing (Stripe's dashboard offers up to 24 h). */
 export const MAX_ROLL_OVERLAP_S = 24 * 60 * 60;

@@ -1,4 +1,4 @@
-import { claimScanSize } from '../claimScan.js';
+import { claimScanSize, POSTGRES_WINDOW_FACTOR } from '../claimScan.js';
 import { type ClaimedRow, toClaimed } from '../rows.js';
 import type { ClaimedDelivery, ClaimOptions } from '../types.js';
 import { prepared, type Queryable } from './pool.js';
@@ -123,7 +123,8 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<ClaimedD
     o.owner,
   ];
   if (source === 'only') params.push(only);
-  else if (source === 'window') params.push(claimScanSize(o.limit, o.perEndpointLimit, false));
+  else if (source === 'window')
+    params.push(claimScanSize(o.limit, o.perEndpointLimit, POSTGRES_WINDOW_FACTOR));
   const { rows } = await db.query<ClaimedRow>(prepared(statement.name, statement.text, params));
   return rows.map((r) => toClaimed(r, o.now));
 }

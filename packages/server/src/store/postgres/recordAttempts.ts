@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { endpointHealth } from '../patch.js';
+import { endpointHealth } from '../endpointHealth.js';
 import type { AttemptResult } from '../types.js';
 import { type PoolClient, prepared, retrying, transaction } from './pool.js';
 

@@ -1,4 +1,4 @@
-import { claimScanSize } from '../claimScan.js';
+import { claimScanSize, SQLITE_WINDOW_FACTOR } from '../claimScan.js';
 import { type ClaimedRow, toClaimed } from '../rows.js';
 import type { ClaimedDelivery, ClaimOptions } from '../types.js';
 import type { SqliteConn } from './db.js';
@@ -78,7 +78,7 @@ export function claimDue(conn: SqliteConn, o: ClaimOptions): ClaimedDelivery[] {
       endpoints = (
         conn.stmt(WINDOW_ENDPOINTS).all({
           now: o.now,
-          scan: claimScanSize(o.limit, o.perEndpointLimit, true),
+          scan: claimScanSize(o.limit, o.perEndpointLimit, SQLITE_WINDOW_FACTOR),
         }) as { id: string }[]
       ).map((r) => r.id);
     else endpoints = (conn.stmt(PENDING_ENDPOINTS).all() as { id: string }[]).map((r) => r.id);

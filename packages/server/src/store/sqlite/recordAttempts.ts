@@ -1,4 +1,4 @@
-import { endpointHealth } from '../patch.js';
+import { endpointHealth } from '../endpointHealth.js';
 import type { AttemptResult } from '../types.js';
 import { bit, type SqliteConn } from './db.js';
 

@@ -1,7 +1,7 @@
 /** The `delivery_attempt` object (Switchboard extension): one row of the attempt log. */
 
-import { toUnixSeconds } from '../../clock.js';
-import type { AttemptRecord } from '../../store/types.js';
+import { toUnixSeconds } from '../clock.js';
+import type { AttemptRecord } from '../store/types.js';
 
 export interface DeliveryAttemptShape {
   id: string;
