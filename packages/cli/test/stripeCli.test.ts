@@ -12,7 +12,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReceivedRequest, type Receiver, startReceiver } from '../../server/test/helpers/receiver.js';
 import { type Harness, LIVE_KEY, startHarness, TEST_KEY } from '../../server/test/helpers/switchboard.js';
-import type { Spawned } from './helpers/spawn.js';
+import { type Spawned, until } from './helpers/spawn.js';
 import { STRIPE_CLI_PLATFORM, type StripeCli, stripeCli } from './helpers/stripeCli.js';
 
 const stripe = new Stripe('sk_test_unused');
@@ -67,12 +67,8 @@ describe.runIf(STRIPE_CLI_PLATFORM)('the official Stripe CLI against Switchboard
   /** The requests a receiver got for an event, each verified with the session secret. */
   const arrivals = (rx: Receiver, eventId: string) =>
     rx.requests.map((r) => ({ raw: r, event: verified(r, secret) })).filter((r) => r.event.id === eventId);
-  const waitArrival = async (rx: Receiver, eventId: string, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (arrivals(rx, eventId).length === 0) {
-      if (Date.now() > deadline) throw new Error(`event ${eventId} did not arrive`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  const waitArrival = async (rx: Receiver, eventId: string) => {
+    await until(() => arrivals(rx, eventId).length > 0);
     return arrivals(rx, eventId)[0]!.event;
   };
 
@@ -252,12 +248,4 @@ async function stripeListenTo(cli: StripeCli, procs: Spawned[]): Promise<{ rx: R
   procs.push(p);
   await p.waitForOutput(/Ready!/, 20_000, 'stderr');
   return { rx };
-}
-
-async function until(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
