@@ -25,16 +25,35 @@ export const MAX_PARAM_DEPTH = 20;
  * checks is the one a recursive walk would overflow on.
  */
 export function tooDeep(value: unknown): string | null {
-  const stack: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
+  // Each entry links to its parent: the path is built only for the one that is too deep, not for every value.
+  interface Node {
+    value: unknown;
+    key: string;
+    depth: number;
+    parent: Node | null;
+  }
+  const stack: Node[] = [{ value, key: '', depth: 0, parent: null }];
   while (stack.length > 0) {
-    const { value: v, path } = stack.pop()!;
-    if (path.length > MAX_PARAM_DEPTH + 1) return paramPath(path.slice(0, MAX_PARAM_DEPTH + 2));
+    const node = stack.pop()!;
+    if (node.depth > MAX_PARAM_DEPTH + 1) {
+      const path: string[] = [];
+      for (let n: Node | null = node; n !== null && n.depth > 0; n = n.parent) path.unshift(n.key);
+      return paramPath(path.slice(0, MAX_PARAM_DEPTH + 2));
+    }
+    const v = node.value;
     if (typeof v !== 'object' || v === null) continue;
-    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
-    for (const [k, child] of entries) stack.push({ value: child, path: [...path, k] });
+    if (Array.isArray(v)) {
+      v.forEach((child, i) => {
+        stack.push({ value: child, key: String(i), depth: node.depth + 1, parent: node });
+      });
+    } else {
+      for (const [k, child] of Object.entries(v))
+        stack.push({ value: child, key: k, depth: node.depth + 1, parent: node });
+    }
   }
   return null;
 }
+
 /** Largest array index accepted; bounds the work a sparse `a[999999]` could ask for. */
 export const MAX_PARAM_INDEX = 1000;
 
