@@ -4,6 +4,7 @@ export * from './clock.js';
 export { createDispatcher, type Dispatcher, type DispatcherOptions } from './delivery/dispatcher.js';
 export * from './delivery/retrySchedule.js';
 export * from './ids.js';
+export type { DeliveryAttemptShape } from './objects/deliveryAttempt.js';
 export { DEFAULT_API_VERSION } from './objects/event.js';
 export * from './routing/eventTypes.js';
 export * from './routing/routing.js';

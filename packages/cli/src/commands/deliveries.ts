@@ -1,31 +1,14 @@
 /** `switchboard deliveries <evt_…|we_…>`: the delivery attempt log of an event or an endpoint. */
 
+import type { DeliveryAttemptShape } from '@switchboard/server';
 import type { Command } from 'commander';
 import { clientFrom, type GlobalFlags } from '../globals.js';
 import { cell, formatTime, out, outJson, renderTable, stdoutPalette, wantsJsonOutput } from '../output.js';
 import { apiCommand, intFlag } from './common.js';
 import { type ListObject, moreHint } from './events.js';
 
-export interface DeliveryAttemptObject {
-  id: string;
-  object: 'delivery_attempt';
-  event: string;
-  webhook_endpoint: string;
-  created: number;
-  attempted_at_ms: number;
-  duration_ms: number;
-  status_code: number | null;
-  error: string | null;
-  response_body: string | null;
-  manual: boolean;
-  succeeded: boolean;
-}
-
 /** The attempt log as rows: the other side of the id given (endpoint for an event, event for an endpoint). */
-export function attemptRows(
-  attempts: readonly DeliveryAttemptObject[],
-  of: 'event' | 'endpoint',
-): string[][] {
+export function attemptRows(attempts: readonly DeliveryAttemptShape[], of: 'event' | 'endpoint'): string[][] {
   const c = stdoutPalette();
   return attempts.map((a) => [
     formatTime(a.attempted_at_ms, 'ms'),
@@ -56,7 +39,7 @@ export function deliveriesCommand(): Command {
       if (!of) throw new Error(`Expected an event id (evt_…) or a webhook endpoint id (we_…), got '${id}'.`);
       const limit = intFlag('--limit', flags.limit, 1, 100);
       const base = of === 'event' ? '/v1/events' : '/v1/webhook_endpoints';
-      const list = await clientFrom(flags).request<ListObject<DeliveryAttemptObject>>(
+      const list = await clientFrom(flags).request<ListObject<DeliveryAttemptShape>>(
         'GET',
         `${base}/${encodeURIComponent(id)}/delivery_attempts`,
         {
