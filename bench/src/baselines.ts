@@ -18,7 +18,7 @@ import { type Distribution, distribution } from './stats.js';
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 
 /**
- * One delivery as the dispatcher makes it: sign with the current time (and,
+ * One delivery as the delivery engine makes it: sign with the current time (and,
  * as for test-mode events, an extra meaningless `v0`), POST, read the answer.
  */
 async function deliver(pool: Pool, path: string, body: string): Promise<true | string> {

@@ -12,7 +12,7 @@
  * entries must outlast the outage: a delivery that exhausts its schedule is
  * given up and its endpoint disabled. 3600 entries cover an outage of at
  * least 48 min (3600 × 0.8 s). While the receiver is down each delivery is
- * retried at most once a second, and the dispatcher's bounded concurrency
+ * retried at most once a second, and the engine's bounded concurrency
  * keeps it far below that: what the server does during an outage, not an
  * artefact of the benchmark.
  */

@@ -1,6 +1,6 @@
 /**
  * Scenario 5, publish API: requests/s of POST /v1/events (each answered
- * only once the event is on disk) while the dispatcher delivers what is
+ * only once the event is on disk) while the delivery engine delivers what is
  * published, with a fixed number of requests in flight. Compared with the
  * same load loop against a node:http server that reads the request and
  * answers JSON of the same size: the cost of HTTP alone on this machine.

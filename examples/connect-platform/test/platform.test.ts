@@ -87,7 +87,7 @@ describe('reference Connect platform', () => {
 
   /** Deliver what is due, then let the platform's inbox apply it. */
   async function settle(p: Platform) {
-    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    while ((await h.sb.engine.runOnce()) > 0) {}
     while ((await p.inbox.runOnce()).claimed > 0) {}
   }
 
@@ -329,7 +329,7 @@ describe('reference Connect platform', () => {
       account: acct,
       verification: { status: 'verified' },
     });
-    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    while ((await h.sb.engine.runOnce()) > 0) {}
     expect((await p.inbox.store.get(stored))?.status).toBe('pending');
     // Killed: the socket and the database go away without a shutdown.
     p.server.closeAllConnections();
@@ -348,7 +348,7 @@ describe('reference Connect platform', () => {
       failure_code: 'could_not_process',
       destination: 'ba_m',
     });
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     expect(
       (await h.api('GET', `/v1/events/${missed}/delivery_attempts`, undefined, { 'stripe-account': acct }))
         .body.data[0].status_code,

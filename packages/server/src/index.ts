@@ -1,7 +1,12 @@
 export { createApi } from './api/app.js';
 export type { Logger, Runtime } from './api/context.js';
 export * from './clock.js';
-export { createDispatcher, type Dispatcher, type DispatcherOptions } from './delivery/dispatcher.js';
+export {
+  createDeliveryEngine,
+  type DeliveryEngine,
+  type EngineEvents,
+  type EngineOptions,
+} from './delivery/engine.js';
 export * from './delivery/retrySchedule.js';
 export * from './ids.js';
 export type { DeliveryAttemptShape } from './objects/deliveryAttempt.js';

@@ -1,5 +1,5 @@
 /**
- * Delivery behaviour with real receivers, stepping the dispatcher and moving
+ * Delivery behaviour with real receivers, stepping the delivery engine and moving
  * a manual clock: retries, disabling, resend, secret rolling, pending_webhooks,
  * and receivers that misbehave.
  */
@@ -76,17 +76,17 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     const event = await publish();
     expect(event.pending_webhooks).toBe(2);
     const t0 = h.clock();
-    expect(await h.sb.dispatcher.runOnce()).toBe(2);
+    expect(await h.sb.engine.runOnce()).toBe(2);
     expect((await h.api('GET', `/v1/events/${event.id}`)).body.pending_webhooks).toBe(1);
     // Nothing is due until the clock moves.
-    expect(await h.sb.dispatcher.runOnce()).toBe(0);
+    expect(await h.sb.engine.runOnce()).toBe(0);
     const due1 = await advanceToNextDue();
     // random = 0.5 means no jitter: exactly the first delay.
     expect(due1 - t0).toBe(SCHEDULE[0]);
-    expect(await h.sb.dispatcher.runOnce()).toBe(1);
+    expect(await h.sb.engine.runOnce()).toBe(1);
     const due2 = await advanceToNextDue();
     expect(due2 - due1).toBe(SCHEDULE[1]);
-    expect(await h.sb.dispatcher.runOnce()).toBe(1);
+    expect(await h.sb.engine.runOnce()).toBe(1);
     expect(await h.sb.store.nextDueAt()).toBeNull();
 
     const log = await attempts(event.id);
@@ -114,10 +114,10 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     rx.respond(fail(503));
     const first = await publish();
     const failingSince = h.clock();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     for (let i = 0; i < SCHEDULE.length; i++) {
       await advanceToNextDue();
-      expect(await h.sb.dispatcher.runOnce()).toBe(1);
+      expect(await h.sb.engine.runOnce()).toBe(1);
     }
     expect(rx.requests).toHaveLength(1 + SCHEDULE.length);
     expect(await h.sb.store.nextDueAt()).toBeNull();
@@ -136,7 +136,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     // Two days on, still failing: a warning in the log, nothing disabled.
     h.clock.advance(2 * 24 * 3600_000);
     await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     expect(warnings.map(([m]) => m)).toEqual(['endpoint failing: it will be disabled']);
     expect(warnings[0]![1]).toMatchObject({ endpoint: ep.id });
     expect((await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body.status).toBe('enabled');
@@ -144,7 +144,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     // Three days without a 2xx: disabled at the next failure.
     h.clock.advance(24 * 3600_000);
     const third = await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     const got = (await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body;
     expect(got.status).toBe('disabled');
     expect(got.disabled_reason).toMatch(/^no successful delivery since .* \(3 days of failures\)$/);
@@ -152,7 +152,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     expect(warnings.map(([m]) => m).at(-1)).toBe('endpoint disabled: no 2xx for too long');
     // Its deliveries wait; events created while it is disabled are never sent to it.
     h.clock.advance(24 * 3600_000);
-    expect(await h.sb.dispatcher.runOnce()).toBe(0);
+    expect(await h.sb.engine.runOnce()).toBe(0);
     const whileDisabled = await publish();
     expect(whileDisabled.pending_webhooks).toBe(0);
 
@@ -160,7 +160,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     // attempts").
     rx.respond((_req, res) => res.end('ok'));
     await h.api('POST', `/v1/webhook_endpoints/${ep.id}`, { disabled: false });
-    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    while ((await h.sb.engine.runOnce()) > 0) {}
     const delivered = rx.requests.filter((r) => JSON.parse(r.body.toString()).id === third.id);
     expect(delivered.length).toBeGreaterThanOrEqual(2);
     expect((await h.api('GET', `/v1/events/${third.id}`)).body.pending_webhooks).toBe(0);
@@ -176,11 +176,11 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     const ep = await endpoint();
     rx.respond(fail(500));
     await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     // Stripe's test schedule is over in about 2.6 h.
     for (let i = 0; i < 10; i++) {
       h.clock.advance(3 * 3600_000);
-      await h.sb.dispatcher.runOnce();
+      await h.sb.engine.runOnce();
     }
     expect((await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body.status).toBe('enabled');
   });
@@ -190,14 +190,14 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     const ep = await endpoint();
     rx.respond(fail(500));
     await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     rx.respond((_req, res) => res.end('ok'));
     await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     rx.respond(fail(500));
     for (let i = 0; i < SCHEDULE.length; i++) {
       await advanceToNextDue();
-      await h.sb.dispatcher.runOnce();
+      await h.sb.engine.runOnce();
     }
     expect((await h.api('GET', `/v1/webhook_endpoints/${ep.id}`)).body.status).toBe('enabled');
   });
@@ -208,12 +208,12 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     const b = await endpoint(`${rx.url}/b`);
     rx.respond(fail(500));
     await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     await h.api('POST', `/v1/webhook_endpoints/${a.id}`, { disabled: true });
     await h.api('DELETE', `/v1/webhook_endpoints/${b.id}`);
     expect(await h.sb.store.nextDueAt()).toBeNull();
     h.clock.advance(24 * 3600_000);
-    expect(await h.sb.dispatcher.runOnce()).toBe(0);
+    expect(await h.sb.engine.runOnce()).toBe(0);
   });
 
   it('resends now on POST /v1/events/{id}/retry without cancelling automatic retries', async () => {
@@ -221,7 +221,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     const ep = await endpoint();
     rx.respond(fail(500));
     const event = await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     const scheduled = await h.sb.store.nextDueAt();
     // A failed resend is logged and leaves the schedule as it was.
     const r1 = await h.api('POST', `/v1/events/${event.id}/retry`, { webhook_endpoint: ep.id });
@@ -239,7 +239,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
       [500, false],
     ]);
     h.clock.advance(3600_000);
-    expect(await h.sb.dispatcher.runOnce()).toBe(0);
+    expect(await h.sb.engine.runOnce()).toBe(0);
     // Unknown endpoint and unknown event are precise 4xx.
     expect(
       (await h.api('POST', `/v1/events/${event.id}/retry`, { webhook_endpoint: 'we_nope' })).body.error,
@@ -258,7 +258,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     expect(rolled.secret).toMatch(/^whsec_/);
     expect(rolled.secret).not.toBe(ep.secret);
     await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     const first = rx.requests[0]!;
     const header = first.headers['stripe-signature'] as string;
     expect(header.match(/v1=/g)).toHaveLength(2);
@@ -270,7 +270,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     }
     h.clock.advance(3601_000);
     await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     const second = rx.requests[1]!;
     const header2 = second.headers['stripe-signature'] as string;
     expect(header2.match(/v1=/g)).toHaveLength(1);
@@ -296,7 +296,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     });
     await endpoint();
     const event = await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     expect(target.requests).toHaveLength(0);
     const [a] = await attempts(event.id);
     expect(a.status_code).toBe(302);
@@ -310,7 +310,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     });
     await endpoint();
     const event = await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     const [a] = await attempts(event.id);
     expect(a.status_code).toBeNull();
     expect(a.error).toMatch(/timeout/);
@@ -338,7 +338,7 @@ describe.each(ENGINES)('delivery (%s)', (engine: Engine) => {
     // machine's own name, which resolves to a loopback or private address).
     await endpoint(`http://${hostname()}:${rx.port}/hook`);
     const event = await publish();
-    await h.sb.dispatcher.runOnce();
+    await h.sb.engine.runOnce();
     expect(rx.requests).toHaveLength(0);
     const [a] = await attempts(event.id);
     expect(a.status_code).toBeNull();

@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DISABLE_AFTER_MS, failureOutcome } from '../src/delivery/giveUp.js';
+import { DEFAULT_DISABLE_AFTER_MS, failingWarning, failureOutcome } from '../src/delivery/giveUp.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -91,5 +91,42 @@ describe('failureOutcome', () => {
       c.disableAfterMs === undefined ? DEFAULT_DISABLE_AFTER_MS : c.disableAfterMs,
     );
     expect(outcome).toEqual(expected);
+  });
+});
+
+describe('failingWarning', () => {
+  const retry = { kind: 'retry', at: NOW + MIN, disableEndpoint: null } as const;
+  const disabling = { kind: 'failed', disableEndpoint: { reason: 'no 2xx' } } as const;
+  const A = DEFAULT_DISABLE_AFTER_MS;
+  const rows: [
+    name: string,
+    since: number | null,
+    outcome: typeof retry | typeof disabling,
+    lastWarnedAt: number | null,
+    expected: string | null,
+  ][] = [
+    ['a healthy endpoint: nothing', null, retry, null, null],
+    ['failing for less than half the allowance: nothing', NOW - A / 2 + MIN, retry, null, null],
+    [
+      'past half the allowance: it will be disabled',
+      NOW - A / 2,
+      retry,
+      null,
+      'endpoint failing: it will be disabled',
+    ],
+    ['warned within the hour: nothing', NOW - A / 2, retry, NOW - 59 * MIN, null],
+    ['warned an hour ago: again', NOW - A / 2, retry, NOW - HOUR, 'endpoint failing: it will be disabled'],
+    [
+      'disabled now: said at once, whenever the last warning was',
+      NOW - A,
+      disabling,
+      NOW - MIN,
+      'endpoint disabled: no 2xx for too long',
+    ],
+  ];
+  it.each(rows)('%s', (_name, since, outcome, lastWarnedAt, expected) => {
+    const warning = failingWarning(since, outcome, NOW, lastWarnedAt, A);
+    expect(warning?.message ?? null).toBe(expected);
+    if (warning && since !== null) expect(warning.disablesAt).toBe(since + A);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Publish hand-off: a running dispatcher takes a fresh event's deliveries
+ * Publish hand-off: the running engine's intake takes a fresh event's deliveries
  * straight from the publish (stored leased to it), without a claim query,
  * as long as it has free slots and the endpoint has nothing older due.
  */
 
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HandOff } from '../src/delivery/intake.js';
 import type { ClaimOptions } from '../src/store/types.js';
 import { type Receiver, startReceiver } from './helpers/receiver.js';
 import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
@@ -122,7 +123,7 @@ describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
       .poll(async () => (await h.sb.store.listDeliveries(failing.body.id))[0]?.attempts, { timeout: 4000 })
       .toBe(1);
     refuse = false;
-    // The retry is scheduled ahead; move the clock past it. Nothing tells the dispatcher: only its periodic
+    // The retry is scheduled ahead; move the clock past it. Nothing tells the engine: only its periodic
     // survey finds it, while attempts to the busy endpoint keep finishing.
     h.clock.advance(24 * 3_600_000);
     let publishing = true;
@@ -141,7 +142,7 @@ describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
     expect(busy.requests.length).toBeGreaterThan(0);
   });
 
-  it('a stepped dispatcher (not running) takes nothing from publishes', async () => {
+  it('a stepped engine (not running) takes nothing from publishes', async () => {
     h = await startHarness(engine);
     const rx = await startReceiver();
     receivers.push(rx);
@@ -149,62 +150,64 @@ describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
     const eventId = await publish(1);
     const d = await h.sb.store.getDelivery(eventId, endpointId);
     expect(d!.nextAttemptAt).toBe(d!.createdAt);
-    expect(await h.sb.dispatcher.runOnce()).toBe(1);
+    expect(await h.sb.engine.runOnce()).toBe(1);
     expect(rx.requests).toHaveLength(1);
   });
 });
 
-describe('Dispatcher.reserve', () => {
-  it('bounds reservations by the slots, gives them back on cancel, and only while running', async () => {
+describe('engine.intake', () => {
+  it('bounds hand-offs by the slots, gives them back on cancel, and only while running', async () => {
     const { makeTestStore } = await import('./helpers/switchboard.js');
-    const { createDispatcher } = await import('../src/delivery/dispatcher.js');
-    const { createSender } = await import('../src/delivery/send.js');
+    const { createDeliveryEngine } = await import('../src/delivery/engine.js');
+    const { createHttpTransport } = await import('../src/delivery/httpTransport.js');
     const ts = await makeTestStore('sqlite');
-    const sender = createSender({ timeoutMs: 1000, allowPrivateTargets: true });
-    const d = createDispatcher({
+    const http = createHttpTransport({ timeoutMs: 1000, allowPrivateTargets: true });
+    const e = createDeliveryEngine({
       store: ts.store,
-      sender,
+      http,
       clock: () => 1_000,
       liveSchedule: [60_000],
       testSchedule: [60_000],
       leaseMs: 10_000,
       maxInFlight: 3,
       perEndpointConcurrency: 2,
-      idlePollMs: 10_000,
+      surveyEveryMs: 10_000,
     });
+    const leased = (handOff: HandOff | null, ids: string[]) =>
+      handOff === null ? null : ids.filter((id) => handOff.leaseFor(id) !== undefined);
     let failed = true;
     try {
       await ts.store.migrate();
-      expect(d.reserve(['we_1'], 1_000)).toBeNull();
-      d.start();
-      const a = d.reserve(['we_1', 'we_1', 'we_2'], 1_000);
-      expect(a).toMatchObject({ owner: d.owner, until: 11_000 });
-      expect([...a!.endpointIds].sort()).toEqual(['we_1', 'we_2']);
-      const b = d.reserve(['we_1', 'we_2', 'we_3'], 1_000);
+      expect(e.intake.offer(['we_1'], 1_000)).toBeNull();
+      e.start();
+      const a = e.intake.offer(['we_1', 'we_1', 'we_2'], 1_000);
+      expect(a!.leaseFor('we_1')).toEqual({ owner: e.owner, until: 11_000 });
+      expect(leased(a, ['we_1', 'we_2', 'we_3'])).toEqual(['we_1', 'we_2']);
+      const b = e.intake.offer(['we_1', 'we_2', 'we_3'], 1_000);
       // One slot left in all (3): we_1 takes its second; the node is then full.
-      expect([...b!.endpointIds]).toEqual(['we_1']);
+      expect(leased(b, ['we_1', 'we_2', 'we_3'])).toEqual(['we_1']);
       // A publish that finds the node full stores its deliveries for a claim: the node is behind, and later
       // publishes are not handed off (they would overtake) until a claim has caught up.
-      expect(d.reserve(['we_3'], 1_000)).toBeNull();
+      expect(e.intake.offer(['we_3'], 1_000)).toBeNull();
       a!.cancel();
       a!.cancel();
-      expect(d.reserve(['we_3'], 1_000)).toBeNull();
-      await d.runOnce();
+      expect(e.intake.offer(['we_3'], 1_000)).toBeNull();
+      await e.runOnce();
       // a's two slots are free again; b still holds one of we_1's, and three in all is the bound.
-      const c = d.reserve(['we_1', 'we_3', 'we_4'], 1_000);
-      expect([...c!.endpointIds].sort()).toEqual(['we_1', 'we_3']);
+      const c = e.intake.offer(['we_1', 'we_3', 'we_4'], 1_000);
+      expect(leased(c, ['we_1', 'we_3', 'we_4'])).toEqual(['we_1', 'we_3']);
       // we_1 is at its bound (2): a publish for it is stored for a claim, and we_1 is behind until one ran.
-      expect(d.reserve(['we_1'], 1_000)).toBeNull();
+      expect(e.intake.offer(['we_1'], 1_000)).toBeNull();
       b!.cancel();
       c!.cancel();
-      expect(d.reserve(['we_1'], 1_000)).toBeNull();
-      await d.runOnce();
-      expect([...d.reserve(['we_1'], 1_000)!.endpointIds]).toEqual(['we_1']);
-      await d.stop();
-      expect(d.reserve(['we_5'], 1_000)).toBeNull();
+      expect(e.intake.offer(['we_1'], 1_000)).toBeNull();
+      await e.runOnce();
+      expect(leased(e.intake.offer(['we_1'], 1_000), ['we_1'])).toEqual(['we_1']);
+      await e.stop();
+      expect(e.intake.offer(['we_5'], 1_000)).toBeNull();
       failed = false;
     } finally {
-      await sender.close();
+      await http.close();
       await ts.cleanup(failed);
     }
   });

@@ -1,5 +1,5 @@
 /**
- * One slow or dead endpoint must not delay the others: the dispatcher bounds
+ * One slow or dead endpoint must not delay the others: the delivery engine bounds
  * what it has in flight per endpoint, and several nodes on one PostgreSQL
  * database each take a delivery exactly once.
  */

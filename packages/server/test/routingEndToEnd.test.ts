@@ -27,7 +27,7 @@ describe.each(ENGINES)('routing end to end (%s)', (engine) => {
   });
 
   async function drain(): Promise<void> {
-    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    while ((await h.sb.engine.runOnce()) > 0) {}
   }
 
   it('delivers each event to exactly the endpoints the Connect rules name, signed per endpoint', async () => {

@@ -64,10 +64,10 @@ describe.each(ENGINES)('tenancy (%s)', (engine) => {
       { type: 'customer.created', data: { object: { id: 'cus_a' } } },
       asA(),
     );
-    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    while ((await h.sb.engine.runOnce()) > 0) {}
     expect(rx.requests).toHaveLength(1);
     await h.stripe().accounts.del(a);
-    while ((await h.sb.dispatcher.runOnce()) > 0) {}
+    while ((await h.sb.engine.runOnce()) > 0) {}
     const before = rx.requests.length;
     const viaParam = await h.api('POST', `/v1/events/${ev.body.id}/retry`, {
       account: a,

@@ -94,7 +94,7 @@ describe.each(ENGINES)('the wire (%s)', (engine: Engine) => {
       data: { object: { id: 'cus_1', object: 'customer' } },
     });
     expect(published.body.api_version).toBe(LATEST_API_VERSION);
-    expect(await h.sb.dispatcher.runOnce()).toBe(2);
+    expect(await h.sb.engine.runOnce()).toBe(2);
     const got = await rx.waitFor(2);
     const byPath = Object.fromEntries(got.map((r) => [r.path, r]));
     const secrets: Record<string, string> = { '/pinned': pinned.secret!, '/plain': plain.secret! };

@@ -15,7 +15,7 @@ import { freePort, startServerProcess } from '../helpers/server.js';
 import { type Spawned, until } from '../helpers/spawn.js';
 
 const KEY = 'sk_test_faultTestKey00000001';
-/** The dispatcher's default bound on deliveries in flight per node. */
+/** The delivery engine's default bound on deliveries in flight per node. */
 const MAX_IN_FLIGHT = 256;
 
 async function startServer(database: string, port: number, timeoutMs = 1000): Promise<Spawned> {

@@ -1,8 +1,7 @@
 /** What every API handler can reach: the runtime, and per request the caller and its parameters. */
 
 import type { Clock } from '../clock.js';
-import type { AttemptReport, AttemptTarget } from '../delivery/attempt.js';
-import type { Dispatcher } from '../delivery/dispatcher.js';
+import type { DeliveryEngine } from '../delivery/engine.js';
 import type { AccountRecord, PlatformRecord, Store } from '../store/types.js';
 import type { RawParams } from './params.js';
 
@@ -10,7 +9,7 @@ export interface Runtime {
   store: Store;
   clock: Clock;
   platform: PlatformRecord;
-  dispatcher: Dispatcher;
+  engine: DeliveryEngine;
   allowPrivateTargets: boolean;
   /** What events carry unless an endpoint has its own `api_version`. */
   defaultApiVersion: string;
@@ -22,16 +21,9 @@ export interface Runtime {
   trustProxy: boolean;
   log: Logger;
   delivery: DeliverySettings;
-  /**
-   * Something was just published: wake the dispatchers of this node that have work waiting for a claim
-   * (every one when `waiting` is not given).
-   */
-  wake(waiting?: { unclaimed: boolean; listen: boolean }): void;
-  /** A manual resend to a listen-session endpoint, through its websocket. */
-  resendToListener(target: AttemptTarget): Promise<AttemptReport>;
 }
 
-/** What every dispatcher of a node shares (the HTTP one and each listen session's). */
+/** How this node delivers: retry schedules, the attempt timeout and the lease that covers it. */
 export interface DeliverySettings {
   liveSchedule: readonly number[];
   testSchedule: readonly number[];

@@ -1,6 +1,6 @@
 /**
  * One delivery attempt: sign with a fresh timestamp, send, classify. Shared
- * by the dispatcher (automatic attempts) and the resend route (manual ones).
+ * by the delivery engine (automatic attempts) and the resend route (manual ones).
  */
 
 import { buildSignatureHeader } from '@switchboard/webhooks';
@@ -9,7 +9,7 @@ import { newId, randomBytesPooled } from '../ids.js';
 import { withApiVersion } from '../objects/event.js';
 import type { AttemptRecord } from '../store/types.js';
 import { classifyOutcome } from './outcome.js';
-import type { Sender } from './send.js';
+import type { Transport } from './transport.js';
 
 /** The headers Stripe sends with every webhook (reference §6). */
 export const DELIVERY_HEADERS: Readonly<Record<string, string>> = {
@@ -58,7 +58,7 @@ export function signatureFor(
 }
 
 export async function attemptDelivery(
-  sender: Sender,
+  transport: Transport,
   clock: () => number,
   target: AttemptTarget,
   manual: boolean,
@@ -69,7 +69,7 @@ export async function attemptDelivery(
     ...DELIVERY_HEADERS,
     'stripe-signature': signatureFor(body, target.secrets, toUnixSeconds(attemptedAt), target.livemode),
   };
-  const result = await sender.send(target.url, headers, body);
+  const result = await transport.send(target.url, headers, body);
   const verdict = classifyOutcome({
     statusCode: result.statusCode,
     errorCode: result.errorCode,

@@ -52,3 +52,31 @@ function formatDays(ms: number): string {
   const days = ms / DAY_MS;
   return days >= 1 ? `${Math.floor(days * 10) / 10} days` : `${Math.round(ms / 3_600_000)} hours`;
 }
+
+/** Warn about a failing endpoint at most this often. */
+export const FAILING_WARNING_EVERY_MS = 3_600_000;
+
+/**
+ * What to log after a failed attempt, or null: that the endpoint was disabled
+ * now, or (at most hourly, once half the allowance is gone) that it will be.
+ */
+export function failingWarning(
+  failingSince: number | null,
+  outcome: Extract<DeliveryOutcome, { kind: 'retry' | 'failed' }>,
+  now: number,
+  lastWarnedAt: number | null,
+  disableAfterMs: number,
+): { message: string; disablesAt: number } | null {
+  if (failingSince === null) return null;
+  if (outcome.disableEndpoint)
+    return {
+      message: 'endpoint disabled: no 2xx for too long',
+      disablesAt: disablesAt(failingSince, disableAfterMs),
+    };
+  if (now - failingSince < disableAfterMs / 2) return null;
+  if (lastWarnedAt !== null && now - lastWarnedAt < FAILING_WARNING_EVERY_MS) return null;
+  return {
+    message: 'endpoint failing: it will be disabled',
+    disablesAt: disablesAt(failingSince, disableAfterMs),
+  };
+}

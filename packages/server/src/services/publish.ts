@@ -1,37 +1,29 @@
 /**
  * Publishing an event: build it, route it, store it with its deliveries in
- * one transaction, and wake the dispatcher. The caller answers only after
+ * one transaction, and hand them to the delivery engine. The caller answers only after
  * this resolves, so an acknowledged event is durable.
  */
 
 import { toUnixSeconds } from '../clock.js';
-import type { Reservation } from '../delivery/dispatcher.js';
+import type { Intake } from '../delivery/intake.js';
 import { newId } from '../ids.js';
 import { buildEvent, type StripeEventShape, serializeEvent } from '../objects/event.js';
 import { isConnected } from '../routing/connectionModes.js';
 import { type AccountLink, candidateOwners, routeEvent } from '../routing/routing.js';
-import type {
-  ClaimedDelivery,
-  EndpointRecord,
-  EventEffect,
-  JsonObject,
-  NewDelivery,
-  Store,
-  StoredEvent,
-} from '../store/types.js';
+import type { EventEffect, JsonObject, NewDelivery, Store, StoredEvent } from '../store/types.js';
 
 export interface PublishDeps {
   store: Store;
   clock: () => number;
   platformId: string;
   /**
-   * Reserve this node's send slots for the new deliveries (`Dispatcher.reserve`): those are stored leased and
-   * sent as soon as the event is committed, without waiting for a claim.
+   * This node's delivery engine: the deliveries it takes are sent as soon as the event is committed, without
+   * waiting for a claim (intake.ts).
    */
-  reserve?: (endpointIds: readonly string[], now: number) => Reservation | null;
+  intake?: Intake;
   /**
-   * Called after the event is stored, to start deliveries now rather than at the next poll: `unclaimed` when
-   * ordinary deliveries were stored without `reserve` having seen them, `listen` when some go to listen
+   * Called after the event is stored, to start deliveries now rather than at the next survey: `unclaimed` when
+   * ordinary deliveries were stored without an intake having seen them, `listen` when some go to listen
    * sessions.
    */
   onPublished?: (event: StoredEvent, waiting: { unclaimed: boolean; listen: boolean }) => void;
@@ -107,62 +99,41 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
     requestId: input.requestId,
     idempotencyKey: input.idempotencyKey,
   };
-  const reservation = ordinary.length > 0 ? (deps.reserve?.(ordinary, now) ?? null) : null;
+  const handOff = ordinary.length > 0 ? (deps.intake?.offer(ordinary, now) ?? null) : null;
   let started = false;
   try {
-    const deliveries: NewDelivery[] = routed.map((endpointId) => ({
-      id: newId('wd'),
-      eventId: event.id,
-      endpointId,
-      nextAttemptAt: now,
-      listen: listenEndpoints.has(endpointId),
-      ...(reservation?.endpointIds.has(endpointId)
-        ? { lease: { owner: reservation.owner, until: reservation.until } }
-        : {}),
-    }));
+    const deliveries: NewDelivery[] = routed.map((endpointId) => {
+      const lease = handOff?.leaseFor(endpointId);
+      return {
+        id: newId('wd'),
+        eventId: event.id,
+        endpointId,
+        nextAttemptAt: now,
+        listen: listenEndpoints.has(endpointId),
+        ...(lease ? { lease } : {}),
+      };
+    });
     await deps.store.appendEvent(record, deliveries, input.effect);
-    if (reservation) {
-      const byId = new Map(endpoints.map((ep) => [ep.id, ep]));
-      const handed = deliveries
-        .filter((d) => d.lease !== undefined)
-        .map((d) => firstAttempt(d, byId.get(d.endpointId)!, record.body, input.livemode, now));
+    if (handOff) {
       started = true;
-      reservation.start(handed);
+      handOff.start({
+        deliveries,
+        endpoints: new Map(endpoints.map((ep) => [ep.id, ep])),
+        body: record.body,
+        livemode: input.livemode,
+        now,
+      });
     }
   } finally {
     // Whatever failed before the start (the append, most likely): give the slots back. Deliveries already
     // stored leased are then sent when their lease ends.
-    if (!started) reservation?.cancel();
+    if (!started) handOff?.cancel();
   }
   const stored: StoredEvent = { ...record, pendingWebhooks: ordinary.length };
   deps.onPublished?.(stored, {
-    // With `reserve`, the dispatcher has already decided whether a claim is needed for what it did not take.
-    unclaimed: deps.reserve === undefined && ordinary.length > 0,
+    // With an intake, the engine has already decided whether a claim is needed for what it did not take.
+    unclaimed: deps.intake === undefined && ordinary.length > 0,
     listen: listenEndpoints.size > 0 && routed.some((id) => listenEndpoints.has(id)),
   });
   return stored;
-}
-
-/** A delivery stored leased by its publish, as a claim would have returned it. */
-function firstAttempt(
-  d: NewDelivery,
-  endpoint: EndpointRecord,
-  body: string,
-  livemode: boolean,
-  now: number,
-): ClaimedDelivery {
-  return {
-    id: d.id,
-    eventId: d.eventId,
-    endpointId: d.endpointId,
-    attempt: 1,
-    createdAt: d.nextAttemptAt,
-    livemode,
-    url: endpoint.url,
-    secrets: endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
-    body,
-    apiVersion: endpoint.apiVersion,
-    endpointLastSuccessAt: endpoint.lastSuccessAt,
-    endpointFailingSince: endpoint.failingSince,
-  };
 }

@@ -5,9 +5,9 @@
  * events, one for its connected accounts' events), keyed by the API key, so
  * routing, signing, retries and the attempt log are the same as for any
  * endpoint, and events published while the CLI is away wait for it. The
- * session's deliveries are claimed only by a dispatcher bound to its
- * websocket on the node the CLI is connected to; the transport is the socket
- * instead of an HTTP POST.
+ * session's deliveries are claimed only by the delivery engine of the node
+ * the CLI is connected to, and sent through its websocket instead of an HTTP
+ * POST (websocketTransport.ts).
  */
 
 import { createHmac } from 'node:crypto';
@@ -19,10 +19,7 @@ import type { ApiEnv, Caller, Runtime } from '../api/context.js';
 import { invalidParam, noSuch, unknownEventType } from '../api/errors.js';
 import { sha256 } from '../api/middleware.js';
 import { Params } from '../api/params.js';
-import { type AttemptReport, type AttemptTarget, attemptDelivery } from '../delivery/attempt.js';
-import { createDispatcher, type Dispatcher } from '../delivery/dispatcher.js';
-import type { Sender, SendResult } from '../delivery/send.js';
-import { newId, randomToken } from '../ids.js';
+import { newId } from '../ids.js';
 import { MAX_ENABLED_EVENTS } from '../objects/webhookEndpoint.js';
 import type { EndpointRecord } from '../store/types.js';
 import { LATEST_API_VERSION } from '../stripe/apiVersions.js';
@@ -35,8 +32,8 @@ import {
   parseClientMessage,
   UNKNOWN_WEBSOCKET_ID,
   WEBSOCKET_ID_HEADER,
-  type WebhookEventMessage,
 } from './protocol.js';
+import { type ListenSessions, type LiveSession, listenEndpointUrl, noAnswer } from './websocketTransport.js';
 
 export const WEBSOCKET_PATH = '/v1/stripecli/websocket';
 
@@ -71,7 +68,6 @@ export function websocketUrl(
   }
   return `${secure ? 'wss' : 'ws'}://${host}${WEBSOCKET_PATH}`;
 }
-const LISTEN_URL_PREFIX = 'switchboard-listen://';
 
 /** Identifies the session owner: the key (hence the mode) and the account it acts as. */
 export const listenKeyFor = (keyHash: string, accountId: string): string =>
@@ -109,32 +105,16 @@ const listenKeyOfWebsocketId = (websocketId: string): string | null =>
  */
 const RECONNECT_DELAY_S = 3600;
 
-/**
- * A session with its connected clients. Each connected client gets every
- * event (as with Stripe, several `listen`s per key may run at once); the
- * first answer is what the attempt records.
- */
-interface LiveSession {
-  sessionId: string;
-  sockets: Set<WebSocket>;
-  endpoints: EndpointRecord[];
-  dispatcher: Dispatcher;
-  waiting: Map<string, (result: SendResult) => void>;
-}
-
 export interface ListenHub {
   routes: Hono<ApiEnv>;
-  /** A manual resend to a listen endpoint: sent on its websocket if connected here, else a failed attempt. */
-  resend(target: AttemptTarget): Promise<AttemptReport>;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  wakeAll(): void;
   readonly connected: number;
   close(): Promise<void>;
 }
 
-export function createListenHub(rt: Runtime): ListenHub {
+export function createListenHub(rt: Runtime, sessions: ListenSessions): ListenHub {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
-  const live = new Map<string, LiveSession>();
+  const live = sessions.live;
 
   async function ensureEndpoints(
     caller: Caller,
@@ -171,7 +151,7 @@ export function createListenHub(rt: Runtime): ListenHub {
           ownerAccountId: caller.accountId,
           livemode: caller.livemode,
           connect: isConnect,
-          url: `${LISTEN_URL_PREFIX}${sessionId}/${isConnect ? 'connect' : 'account'}`,
+          url: listenEndpointUrl(sessionId, isConnect),
           enabledEvents: events,
           status: 'enabled',
           disabledReason: null,
@@ -275,65 +255,6 @@ export function createListenHub(rt: Runtime): ListenHub {
     return c.json({ id: c.req.param('id'), object: 'stripecli_session', deleted: true });
   });
 
-  /** A send that got no answer. Its duration is set by the waiter, which knows when it started. */
-  const noAnswer = (errorCode: SendResult['errorCode'], errorMessage: string): SendResult => ({
-    statusCode: null,
-    headers: {},
-    responseBody: null,
-    durationMs: 0,
-    errorCode,
-    errorMessage,
-  });
-
-  function socketSender(session: () => LiveSession | undefined): Sender {
-    return {
-      async send(url, headers, body) {
-        const started = performance.now();
-        const s = session();
-        const fail = (errorCode: SendResult['errorCode'], errorMessage: string): SendResult => ({
-          ...noAnswer(errorCode, errorMessage),
-          durationMs: performance.now() - started,
-        });
-        const open = s ? [...s.sockets].filter((ws) => ws.readyState === ws.OPEN) : [];
-        if (!s || open.length === 0) return fail('network_error', 'listen session disconnected');
-        const webhookId = `wh_${randomToken(20)}`;
-        // The endpoint's URL names its scope; the CLI picks the forward target from it.
-        const endpoint = s.endpoints.find((e) => e.url === url);
-        const message: WebhookEventMessage = {
-          type: 'webhook_event',
-          webhook_id: webhookId,
-          webhook_conversation_id: webhookId,
-          event_payload: body,
-          http_headers: headers,
-          endpoint: { id: endpoint?.id ?? '', connect: url.endsWith('/connect'), api_version: null },
-        };
-        const frame = JSON.stringify(message);
-        return new Promise<SendResult>((resolve) => {
-          const timer = setTimeout(() => {
-            s.waiting.delete(webhookId);
-            resolve(fail('timeout', `no answer from the listen session within ${rt.delivery.timeoutMs} ms`));
-          }, rt.delivery.timeoutMs);
-          s.waiting.set(webhookId, (result) => {
-            clearTimeout(timer);
-            s.waiting.delete(webhookId);
-            resolve({ ...result, durationMs: performance.now() - started });
-          });
-          let unsent = open.length;
-          for (const ws of open) {
-            ws.send(frame, (err) => {
-              // Failed only when no client got it.
-              if (err && --unsent === 0)
-                s.waiting.get(webhookId)?.(
-                  fail('network_error', `listen session send failed: ${err.message}`),
-                );
-            });
-          }
-        });
-      },
-      async close() {},
-    };
-  }
-
   /** The session a `Websocket-Id` names, if it is one whose endpoints exist and are enabled. */
   async function sessionEndpoints(
     websocketId: string | undefined,
@@ -352,23 +273,7 @@ export function createListenHub(rt: Runtime): ListenHub {
       // Stripe's CLI reconnects on its own every `reconnect_delay`: the endpoints may have changed meanwhile.
       current.endpoints = endpoints;
     } else {
-      let session: LiveSession | undefined;
-      const dispatcher = createDispatcher({
-        store: rt.store,
-        sender: socketSender(() => session),
-        clock: rt.clock,
-        random: rt.delivery.random,
-        liveSchedule: rt.delivery.liveSchedule,
-        testSchedule: rt.delivery.testSchedule,
-        leaseMs: rt.delivery.leaseMs,
-        listenEndpointIds: endpoints.map((e) => e.id),
-        maxInFlight: 32,
-        perEndpointConcurrency: 32,
-        idlePollMs: 500,
-        onError: (error) =>
-          rt.log.error('listen dispatcher error', { session: sessionId, error: String(error) }),
-      });
-      session = { sessionId, sockets: new Set([ws]), endpoints, dispatcher, waiting: new Map() };
+      const session: LiveSession = { sessionId, sockets: new Set([ws]), endpoints, waiting: new Map() };
       current = session;
       live.set(sessionId, current);
       // What was published while no client was connected, within the bounds, is due now (not at its next retry
@@ -392,7 +297,7 @@ export function createListenHub(rt: Runtime): ListenHub {
           if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
           await rt.store.wakeDeliveries(ids, now);
         })
-        .then(() => dispatcher.start())
+        .then(() => rt.engine.wake())
         .catch((error: unknown) =>
           rt.log.error('listen session start failed', { session: sessionId, error: String(error) }),
         );
@@ -422,7 +327,6 @@ export function createListenHub(rt: Runtime): ListenHub {
       if (live.get(sessionId) === session) live.delete(sessionId);
       for (const resolve of session.waiting.values())
         resolve(noAnswer('network_error', 'listen session disconnected'));
-      void session.dispatcher.stop();
     });
   }
 
@@ -460,26 +364,9 @@ export function createListenHub(rt: Runtime): ListenHub {
         },
       );
     },
-    wakeAll() {
-      for (const s of live.values()) s.dispatcher.wake();
-    },
-    async resend(target) {
-      const session = [...live.values()].find((s) => s.endpoints.some((e) => e.id === target.endpointId));
-      const report = await attemptDelivery(
-        socketSender(() => session),
-        rt.clock,
-        target,
-        true,
-      );
-      await rt.store.recordAttempts([
-        { attempt: report.record, outcome: { kind: 'manual', ok: report.success }, leaseOwner: null },
-      ]);
-      return report;
-    },
     async close() {
       for (const s of [...live.values()]) {
         for (const ws of s.sockets) ws.close(CLOSE_CODES.goingAway, 'server shutting down');
-        await s.dispatcher.stop();
       }
       live.clear();
       wss.close();

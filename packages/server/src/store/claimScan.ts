@@ -3,7 +3,7 @@
  * endpoints it serves (each endpoint's deliveries are then read by endpoint).
  * A bounded window keeps the claim's cost flat when a large backlog is due;
  * endpoints behind a larger backlog of others are reached by the deep claims
- * the dispatcher makes now and then.
+ * the engine makes now and then.
  */
 export function claimScanSize(limit: number, perEndpointLimit: number, windowFactor: number): number {
   // Without a per-endpoint cap to apply, the window is exactly what is taken.

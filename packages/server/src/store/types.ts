@@ -163,7 +163,13 @@ export interface NewDelivery {
    * without a claim query): as a claim would leave it, leased until `until`
    * and due again then if the owner never reports.
    */
-  lease?: { owner: string; until: number };
+  lease?: DeliveryLease;
+}
+
+/** A delivery held by one node until `until`; due again then if the owner never reports. */
+export interface DeliveryLease {
+  owner: string;
+  until: number;
 }
 
 export interface DeliveryRecord {
@@ -182,7 +188,7 @@ export interface DeliveryRecord {
   deliveredAt: number | null;
 }
 
-/** A delivery claimed for sending, with everything the dispatcher needs to send it. */
+/** A delivery claimed for sending, with everything the delivery engine needs to send it. */
 export interface ClaimedDelivery {
   id: string;
   eventId: string;
@@ -256,17 +262,16 @@ export interface ClaimOptions {
   /**
    * A hint that the claim may serve only the endpoints found among the oldest
    * due deliveries of all (a bounded window) rather than every endpoint
-   * with pending deliveries. Cheaper with many endpoints; the dispatcher still makes a full (deep)
+   * with pending deliveries. Cheaper with many endpoints; the engine still makes a full (deep)
    * claim now and then so that endpoints behind another one's backlog are
    * reached. Either way a claim reads each endpoint's oldest due deliveries
    * by endpoint, so its cost never follows the size of a backlog.
    */
   shallow?: boolean;
   /**
-   * false or absent: claim only ordinary deliveries, as the HTTP dispatcher
-   * does. true: claim only listen-session deliveries, as a listen session does
-   * (with `onlyEndpointIds` naming its endpoints). The two never take each
-   * other's work.
+   * false or absent: claim only webhook deliveries (sent over HTTP). true:
+   * claim only listen-session deliveries, of the sessions connected to the
+   * claiming node (`onlyEndpointIds`). One claim never mixes the two.
    */
   listen?: boolean;
   /** When given, claim only deliveries of these endpoints (none when empty). */
@@ -445,10 +450,9 @@ export interface Store {
    */
   recordAttempts(results: AttemptResult[]): Promise<void>;
   /**
-   * Earliest nextAttemptAt of a pending ordinary delivery, or null: lets an
-   * idle dispatcher sleep until then. Listen-session deliveries are left out:
-   * the dispatcher never claims them, so a backlog waiting for a disconnected
-   * listen client must not keep it awake.
+   * Earliest nextAttemptAt of a pending webhook delivery, or null.
+   * Listen-session deliveries are left out: a backlog waiting for a
+   * disconnected listen client is not due work.
    */
   nextDueAt(): Promise<number | null>;
   listAttempts(query: AttemptQuery): Promise<Page<AttemptRecord>>;

@@ -39,7 +39,7 @@ describe.each(ENGINES)('receiver outage (%s)', (engine) => {
       );
     }
     const t0 = h.clock();
-    expect(await h.sb.dispatcher.runOnce()).toBe(5);
+    expect(await h.sb.engine.runOnce()).toBe(5);
     // Retry-After (240 s) is longer than the first delay (60 s): it wins.
     expect(await h.sb.store.nextDueAt()).toBe(t0 + 240_000);
 
@@ -47,19 +47,19 @@ describe.each(ENGINES)('receiver outage (%s)', (engine) => {
     await rx.close();
     rx = null;
     h.clock.set(t0 + 240_000);
-    expect(await h.sb.dispatcher.runOnce()).toBe(5);
+    expect(await h.sb.engine.runOnce()).toBe(5);
     expect(await h.sb.store.nextDueAt()).toBe(t0 + 240_000 + SCHEDULE[1]!);
 
     // Nothing is due before the schedule says so.
     h.clock.set(t0 + 240_000 + SCHEDULE[1]! - 1);
-    expect(await h.sb.dispatcher.runOnce()).toBe(0);
+    expect(await h.sb.engine.runOnce()).toBe(0);
 
     // It comes back on the same port.
     const back = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => back.listen(port, '127.0.0.1', resolve));
     try {
       h.clock.set(t0 + 240_000 + SCHEDULE[1]!);
-      expect(await h.sb.dispatcher.runOnce()).toBe(5);
+      expect(await h.sb.engine.runOnce()).toBe(5);
     } finally {
       await new Promise<void>((resolve) => back.close(() => resolve()));
     }

@@ -83,8 +83,8 @@ export interface Harness {
 }
 
 /**
- * A server whose dispatcher does not run by itself: tests step it with
- * `sb.dispatcher.runOnce()` and move `clock`.
+ * A server whose delivery engine does not run by itself: tests step it with
+ * `sb.engine.runOnce()` and move `clock`.
  */
 export async function startHarness(engine: Engine, config: SwitchboardConfig = {}): Promise<Harness> {
   const ts = await makeTestStore(engine);

@@ -1170,7 +1170,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         const rest = await store.claimDue(claimOptions({ owner: 'listen-b', listen: true }));
         expect(pairs(rest).sort()).toEqual(['evt_1/we_l3', 'evt_2/we_l3']);
 
-        // The ordinary deliveries were left for the dispatcher.
+        // The ordinary deliveries were left for a claim.
         expect(await store.claimDue(claimOptions())).toHaveLength(4);
 
         // Outcomes are recorded as for any delivery.

@@ -168,18 +168,20 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
       if (ep?.status !== 'enabled') continue;
       const delivery = await rt.store.getDelivery(event.id, ep.id);
       const now = rt.clock();
-      // Listen endpoints are reached through their websocket, not over HTTP.
-      const resend = ep.listenKey === null ? rt.dispatcher.resend : rt.resendToListener;
-      await resend({
-        deliveryId: delivery?.id ?? null,
-        eventId: event.id,
-        endpointId: ep.id,
-        url: ep.url,
-        secrets: ep.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
-        body: event.body,
-        apiVersion: ep.apiVersion,
-        livemode: event.livemode,
-      });
+      await rt.engine.resend(
+        {
+          deliveryId: delivery?.id ?? null,
+          eventId: event.id,
+          endpointId: ep.id,
+          url: ep.url,
+          secrets: ep.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
+          body: event.body,
+          apiVersion: ep.apiVersion,
+          livemode: event.livemode,
+        },
+        // Listen endpoints are reached through their websocket, not over HTTP.
+        ep.listenKey === null ? 'webhook' : 'listen',
+      );
     }
     return json(c, show((await rt.store.getEvent(event.id)) ?? event));
   });
@@ -200,7 +202,9 @@ export function publishDeps(rt: Runtime) {
     store: rt.store,
     clock: rt.clock,
     platformId: rt.platform.id,
-    reserve: (endpointIds: readonly string[], now: number) => rt.dispatcher.reserve(endpointIds, now),
-    onPublished: (_event: StoredEvent, waiting: { unclaimed: boolean; listen: boolean }) => rt.wake(waiting),
+    intake: rt.engine.intake,
+    onPublished: (_event: StoredEvent, waiting: { unclaimed: boolean; listen: boolean }) => {
+      if (waiting.unclaimed || waiting.listen) rt.engine.wake();
+    },
   };
 }

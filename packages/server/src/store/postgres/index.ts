@@ -124,7 +124,7 @@ class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'public';
     this.pool = createPool(options.connectionString, this.schema, options.poolSize);
-    // One dispatcher loop and a few listen sessions claim and record: a few connections serve them.
+    // One engine loop per node claims and records: a few connections serve them.
     this.relaxed = createPool(options.connectionString, this.schema, 4, { synchronous_commit: 'off' });
     this.appender = new EventAppender(this.pool);
     this.vacuumAfterRows = options.vacuumAfterRows ?? 10_000;

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSender, guardedLookup, type ResolveHost, type SendResult } from '../src/delivery/send.js';
+import { createHttpTransport, guardedLookup, type ResolveHost } from '../src/delivery/httpTransport.js';
+import type { SendResult } from '../src/delivery/transport.js';
 
 const received: { path: string; headers: IncomingMessage['headers']; body: string }[] = [];
 const timers = new Set<NodeJS.Timeout>();
@@ -102,7 +103,7 @@ async function sendOnce(
   } = {},
   body = '{"id":"evt_1"}',
 ): Promise<SendResult> {
-  const sender = createSender({ timeoutMs: 5000, allowPrivateTargets: true, ...options });
+  const sender = createHttpTransport({ timeoutMs: 5000, allowPrivateTargets: true, ...options });
   try {
     return await sender.send(url, JSON_HEADERS, body);
   } finally {
@@ -110,7 +111,7 @@ async function sendOnce(
   }
 }
 
-describe('createSender against a real server', () => {
+describe('createHttpTransport against a real server', () => {
   it('200 with a body', async () => {
     const body = JSON.stringify({ id: 'evt_1', data: { object: { name: 'café' } } });
     const result = await sendOnce(`${base}/ok`, {}, body);
@@ -260,7 +261,7 @@ describe('createSender against a real server', () => {
   });
 
   it('reuses one pool per origin and fails cleanly after close', async () => {
-    const sender = createSender({ timeoutMs: 5000, allowPrivateTargets: true });
+    const sender = createHttpTransport({ timeoutMs: 5000, allowPrivateTargets: true });
     const results = await Promise.all(
       Array.from({ length: 20 }, () => sender.send(`${base}/ok`, JSON_HEADERS, '{}')),
     );
@@ -313,8 +314,8 @@ describe('origin pools', () => {
       ),
     );
     const urls = servers.map((s) => `http://127.0.0.1:${(s.address() as { port: number }).port}/`);
-    const bounded = createSender({ timeoutMs: 5000, allowPrivateTargets: true, maxPools: 2 });
-    const idle = createSender({ timeoutMs: 5000, allowPrivateTargets: true, idlePoolMs: 0 });
+    const bounded = createHttpTransport({ timeoutMs: 5000, allowPrivateTargets: true, maxPools: 2 });
+    const idle = createHttpTransport({ timeoutMs: 5000, allowPrivateTargets: true, idlePoolMs: 0 });
     try {
       for (const url of urls) expect((await bounded.send(url, {}, '{}')).statusCode).toBe(200);
       expect(bounded.pools).toBeLessThanOrEqual(2);

@@ -1,5 +1,5 @@
 /**
- * The network edge of delivery: POST one signed body to one endpoint and
+ * The HTTP transport, the network edge of delivery: POST one signed body to one endpoint and
  * report what happened. Everything about the attempt is bounded: time
  * (connect, headers and body together), response size, and where it may go.
  */
@@ -11,33 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { Pool } from 'undici';
 import { checkTargetUrl, isPrivateAddress, type TargetCheck } from './targetGuard.js';
-
-export type SendErrorCode =
-  | 'timeout'
-  | 'connection_refused'
-  | 'connection_reset'
-  | 'dns_failure'
-  | 'private_target'
-  | 'invalid_url'
-  | 'tls_error'
-  | 'network_error';
-
-export interface SendResult {
-  /** `null` when no status line arrived. */
-  statusCode: number | null;
-  headers: Record<string, string | string[] | undefined>;
-  /** At most `maxResponseBytes` of the body, decoded as UTF-8; `null` when no response arrived. */
-  responseBody: string | null;
-  durationMs: number;
-  /** Set exactly when `statusCode` is `null`. */
-  errorCode: SendErrorCode | null;
-  errorMessage: string | null;
-}
+import type { SendErrorCode, SendResult, Transport } from './transport.js';
 
 /** Resolves a host name to every address it has, as `dns.lookup` with `all: true`. */
 export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
 
-export interface SenderOptions {
+export interface HttpTransportOptions {
   /** Bound on the whole attempt: connecting, waiting for headers and reading the body. */
   timeoutMs: number;
   /** Allow loopback, private and link-local targets (local development). */
@@ -46,7 +25,7 @@ export interface SenderOptions {
   maxResponseBytes?: number;
   /**
    * Open connections per endpoint origin; default: as many as there are
-   * requests in flight to it. The dispatcher bounds those (per endpoint and
+   * requests in flight to it. The engine bounds those (per endpoint and
    * per node); a smaller pool would queue attempts whose timeout is already
    * running, and log a slow endpoint's queued attempts as timeouts.
    */
@@ -57,15 +36,6 @@ export interface SenderOptions {
   idlePoolMs?: number;
   /** At most this many origins keep a pool; past it the least recently used idle ones close (default 512). */
   maxPools?: number;
-}
-
-export interface Sender {
-  /** POST `body` to `url`. Never throws: every failure is a `SendResult`. */
-  send(url: string, headers: Record<string, string>, body: string): Promise<SendResult>;
-  /** Origins with an open pool (HTTP senders). */
-  readonly pools?: number;
-  /** Close every connection; later sends fail with `network_error`. */
-  close(): Promise<void>;
 }
 
 const PRIVATE_TARGET = 'ESWITCHBOARD_PRIVATE_TARGET';
@@ -184,14 +154,14 @@ const failure = (start: number, errorCode: SendErrorCode, errorMessage: string):
 });
 
 /**
- * A sender with one connection pool per endpoint origin.
+ * The HTTP transport: POST with undici, one connection pool per endpoint origin.
  *
  * @example
- * const sender = createSender({ timeoutMs: 30_000, allowPrivateTargets: false });
- * const result = await sender.send('https://hooks.example.com/stripe', headers, body);
- * await sender.close();
+ * const http = createHttpTransport({ timeoutMs: 30_000, allowPrivateTargets: false });
+ * const result = await http.send('https://hooks.example.com/stripe', headers, body);
+ * await http.close();
  */
-export function createSender(options: SenderOptions): Sender {
+export function createHttpTransport(options: HttpTransportOptions): Transport {
   const { timeoutMs, allowPrivateTargets } = options;
   const maxResponseBytes = options.maxResponseBytes ?? 4096;
   const lookup = guardedLookup(options.resolveHost ?? systemResolve, allowPrivateTargets);
