@@ -21,28 +21,6 @@ export interface ApiOptions {
   extraRoutes?: Record<string, Hono<ApiEnv>>;
 }
 
-/** Errors that mean the database is unreachable: answer 503 so clients retry, never a false 200. */
-function isUnavailable(error: unknown): boolean {
-  // pg reports a connection the server closed mid-query (a crash, a restart)
-  // with no code, only this message: "Connection terminated unexpectedly".
-  if (error instanceof Error && error.message.startsWith('Connection terminated')) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    ([
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'ETIMEDOUT',
-      'EPIPE',
-      'SQLITE_BUSY',
-      'SQLITE_IOERR',
-      'SQLITE_FULL',
-    ].includes(code) ||
-      code.startsWith('57P') || // admin shutdown, cannot connect now
-      code.startsWith('08')) // connection exceptions
-  );
-}
-
 export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
@@ -79,7 +57,8 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
     if (err instanceof ApiError) error = err;
     else if (err instanceof StoreError && err.code === 'cursor_not_found') {
       error = invalid(err.message, 'resource_missing', 'starting_after');
-    } else if (isUnavailable(err)) {
+    } else if (err instanceof StoreError && err.code === 'unavailable') {
+      // The database is unreachable: 503 so clients retry, never a false 200.
       rt.log.error('database unavailable', { requestId: c.get('requestId'), error: String(err) });
       error = unavailable();
     } else {

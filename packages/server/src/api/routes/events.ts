@@ -5,8 +5,8 @@ import { attemptForApi } from '../../objects/deliveryAttempt.js';
 import { eventJsonForApi } from '../../objects/event.js';
 import { keySeesAccount } from '../../routing/connectionModes.js';
 import { isEventType, isTypePattern, toTypeFilter } from '../../routing/eventTypes.js';
-import { routeDecision } from '../../routing/routing.js';
-import { accountLink, publishEvent } from '../../services/publish.js';
+import { publishEvent } from '../../services/publish.js';
+import { resendEvent } from '../../services/resend.js';
 import { listenKeyFor } from '../../sessions/listenHub.js';
 import type { EventQuery, JsonObject, StoredEvent } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
@@ -125,64 +125,24 @@ export function eventRoutes(rt: Runtime): Hono<ApiEnv> {
     }
     const event = await visibleEvent(rt, caller, c.req.param('id'));
     const endpointId = p.string('webhook_endpoint');
-    let endpointIds: string[];
-    if (endpointId) {
-      const ep = await rt.store.getEndpoint(endpointId);
-      if (!ep) throw noSuch('webhook endpoint', endpointId, 'webhook_endpoint');
-      const link = await accountLink(rt.store, rt.platform.id, event.accountId);
-      // Whether this endpoint could ever receive this event, ignoring its filters: same rules as routing.
-      const decision = routeDecision(event, link ? { ...link, connected: true } : null, {
-        ...ep,
-        status: 'enabled',
-        enabledEvents: ['*'],
-      });
-      if (!decision.deliver) {
-        throw invalidParam(
-          'webhook_endpoint',
-          `Webhook endpoint '${endpointId}' does not receive events of this account and mode.`,
-        );
-      }
-      if (ep.status !== 'enabled') {
-        throw invalidParam(
-          'webhook_endpoint',
-          `Webhook endpoint '${endpointId}' is disabled; enable it before resending.`,
-        );
-      }
-      endpointIds = [ep.id];
-    } else {
-      endpointIds = (await rt.store.listDeliveries(event.id)).map((d) => d.endpointId);
-      // And the caller's running `switchboard listen` session, as `stripe events resend` does.
-      const link = await accountLink(rt.store, rt.platform.id, event.accountId);
-      for (const ep of await rt.store.findListenEndpoints(listenKeyFor(base.keyHash, base.accountId))) {
-        if (
-          ep.status === 'enabled' &&
-          routeDecision(event, link, ep).deliver &&
-          !endpointIds.includes(ep.id)
-        ) {
-          endpointIds.push(ep.id);
-        }
-      }
-    }
-    for (const id of endpointIds) {
-      const ep = await rt.store.getEndpoint(id);
-      if (ep?.status !== 'enabled') continue;
-      const delivery = await rt.store.getDelivery(event.id, ep.id);
-      const now = rt.clock();
-      await rt.engine.resend(
-        {
-          deliveryId: delivery?.id ?? null,
-          eventId: event.id,
-          endpointId: ep.id,
-          url: ep.url,
-          secrets: ep.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret),
-          body: event.body,
-          apiVersion: ep.apiVersion,
-          livemode: event.livemode,
-        },
-        // Listen endpoints are reached through their websocket, not over HTTP.
-        ep.listenKey === null ? 'webhook' : 'listen',
+    const outcome = await resendEvent(
+      { store: rt.store, platformId: rt.platform.id, clock: rt.clock, engine: rt.engine },
+      event,
+      // Without an endpoint: the caller's running `switchboard listen` session too, as `stripe events resend`.
+      { endpointId: endpointId ?? null, listenKey: listenKeyFor(base.keyHash, base.accountId) },
+    );
+    if (outcome.refused === 'no_such_endpoint')
+      throw noSuch('webhook endpoint', endpointId!, 'webhook_endpoint');
+    if (outcome.refused === 'not_routed')
+      throw invalidParam(
+        'webhook_endpoint',
+        `Webhook endpoint '${endpointId}' does not receive events of this account and mode.`,
       );
-    }
+    if (outcome.refused === 'endpoint_disabled')
+      throw invalidParam(
+        'webhook_endpoint',
+        `Webhook endpoint '${endpointId}' is disabled; enable it before resending.`,
+      );
     return json(c, show((await rt.store.getEvent(event.id)) ?? event));
   });
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTypedErrors } from '../errors.js';
 import { cursorNotFound, finishPage, likePrefix, planPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import {
@@ -54,7 +55,14 @@ import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.j
 import { appendOne, EventAppender, updateAccountSql } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { migrate } from './migrate.js';
-import { createPool, mapWriteError, prepared, type Queryable, transaction } from './pool.js';
+import {
+  createPool,
+  isPostgresUnavailable,
+  mapWriteError,
+  prepared,
+  type Queryable,
+  transaction,
+} from './pool.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
 
 export interface PostgresStoreOptions {
@@ -101,7 +109,7 @@ class Where {
 
 /** The PostgreSQL store: several nodes may share one database (SKIP LOCKED claims, leases). */
 export function createPostgresStore(options: PostgresStoreOptions): Store {
-  return new PostgresStore(options);
+  return withTypedErrors<Store>(new PostgresStore(options), isPostgresUnavailable);
 }
 
 class PostgresStore implements Store {

@@ -63,6 +63,19 @@ export function createPool(
 }
 
 /** PostgreSQL's unique_violation. */
+/** The server cannot be reached now: refused, reset, shutting down or restarting (SQLSTATE 57P, 08). */
+export function isPostgresUnavailable(err: unknown): boolean {
+  // pg reports a connection the server closed mid-query (a crash, a restart) with no code, only this message.
+  if (err instanceof Error && err.message.startsWith('Connection terminated')) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code) ||
+      code.startsWith('57P') ||
+      code.startsWith('08'))
+  );
+}
+
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505';
 }

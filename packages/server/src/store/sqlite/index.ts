@@ -1,3 +1,4 @@
+import { withTypedErrors } from '../errors.js';
 import { loadMigrations } from '../migrations.js';
 import { cursorNotFound, finishPage, globPrefix, planPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
@@ -53,7 +54,7 @@ import type {
 import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.js';
 import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
-import { bit, mapWriteError, SqliteConn } from './db.js';
+import { bit, isSqliteUnavailable, mapWriteError, SqliteConn } from './db.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
 import { updateAccount } from './updateAccount.js';
 
@@ -90,7 +91,7 @@ class Where {
 
 /** The SQLite store: one file, one writer, WAL, group-committed event appends. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  return new SqliteStore(options);
+  return withTypedErrors<Store>(new SqliteStore(options), isSqliteUnavailable);
 }
 
 class SqliteStore implements Store {
