@@ -101,6 +101,17 @@ async function main(): Promise<void> {
         await guarded(ctx, rows, 'throughput, 1 endpoint', engine, async () => {
           return (await throughput(ctx, engine, 1, ctx.knob('BENCH_THROUGHPUT_EVENTS'))).row;
         });
+        if (engine === 'sqlite')
+          await guarded(
+            ctx,
+            rows,
+            'throughput, 1 endpoint, SQLite on the server thread',
+            engine,
+            async () => {
+              const events = ctx.knob('BENCH_THROUGHPUT_EVENTS');
+              return (await throughput(ctx, engine, 1, events, { sqliteThread: 'main' })).row;
+            },
+          );
         await guarded(ctx, rows, 'throughput, fan-out', engine, async () => {
           const endpoints = ctx.knob('BENCH_FANOUT_ENDPOINTS');
           return (await throughput(ctx, engine, endpoints, ctx.knob('BENCH_FANOUT_EVENTS'))).row;

@@ -28,6 +28,8 @@ export interface ServerOptions {
   retrySchedule?: string;
   /** Directory for a `--cpu-prof` profile of the server process. */
   cpuProfDir?: string;
+  /** SQLite only: where the connection lives (default: the store's own default, a writer thread). */
+  sqliteThread?: 'worker' | 'main';
 }
 
 export interface Memory {
@@ -183,7 +185,7 @@ async function freshDatabase(
     const dir = mkdtempSync(join(tmpdir(), 'sbbench-'));
     return {
       // No ?synchronous: the durable default (WAL, synchronous=FULL) is what is measured.
-      databaseUrl: `sqlite:${join(dir, 'switchboard.db')}`,
+      databaseUrl: `sqlite:${join(dir, 'switchboard.db')}${options.sqliteThread ? `?thread=${options.sqliteThread}` : ''}`,
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }

@@ -29,7 +29,7 @@ export async function throughput(
   engine: Engine,
   endpoints: number,
   events: number,
-  options: { cpuProfDir?: string } = {},
+  options: { cpuProfDir?: string; sqliteThread?: 'worker' | 'main' } = {},
 ): Promise<ThroughputRun> {
   const concurrency = ctx.knob('BENCH_PUBLISH_CONCURRENCY');
   const label = endpoints === 1 ? '1 endpoint' : `${endpoints} endpoints (fan-out)`;
@@ -44,6 +44,7 @@ export async function throughput(
       engine,
       pgUrl: ctx.options.pgUrl,
       ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
+      ...(options.sqliteThread ? { sqliteThread: options.sqliteThread } : {}),
     });
     api = new ApiClient(server.url, TEST_KEY, concurrency);
     for (let i = 0; i < endpoints; i++) await api.createEndpoint(`http://127.0.0.1:${ports[i]}/ep${i}`);
@@ -86,7 +87,8 @@ export async function throughput(
     const base = await directThroughput(ctx, endpoints, deliveries);
     const ratio = rate / base.rate;
     const profiled = options.cpuProfDir !== undefined;
-    const target = engine === 'sqlite' && !profiled;
+    const onMainThread = options.sqliteThread === 'main';
+    const target = engine === 'sqlite' && !profiled && !onMainThread;
     const notes = [
       complete
         ? `${int(deliveries)} deliveries in ${fixed(elapsedMs / 1000)} s`
@@ -102,11 +104,15 @@ export async function throughput(
         `under 20 s of work: raise ${endpoints === 1 ? 'BENCH_THROUGHPUT_EVENTS' : 'BENCH_FANOUT_EVENTS'}`,
       );
     if (profiled) notes.push('server under --cpu-prof (slower; not compared with the target)');
+    if (onMainThread)
+      notes.push(
+        'SQLite connection on the server thread (`?thread=main`): the comparison for the writer thread',
+      );
     return {
       deliveries: received,
       profilePath,
       row: row({
-        scenario: `throughput, ${label}${profiled ? ', profiled' : ''}`,
+        scenario: `throughput, ${label}${profiled ? ', profiled' : ''}${onMainThread ? ', SQLite on the server thread' : ''}`,
         engine,
         measure: 'deliveries/s, first publish accepted → last delivery received',
         value: int(rate),

@@ -4,22 +4,36 @@ import type { Store } from './types.js';
 
 /**
  * A store for a URL:
- * - `sqlite:<path>` (also `sqlite://<path>`), `sqlite::memory:`; `?synchronous=NORMAL` relaxes syncing;
+ * - `sqlite:<path>` (also `sqlite://<path>`), `sqlite::memory:`; `?synchronous=NORMAL` relaxes syncing,
+ *   `?thread=main` keeps the connection on the server's thread instead of a writer thread;
  * - `postgres://…` or `postgresql://…`, with an optional `?schema=name` (default `public`).
  */
 export function openStore(url: string): Store {
   if (url.startsWith('sqlite:')) {
     let rest = url.slice('sqlite:'.length);
     let synchronous: 'FULL' | 'NORMAL' | undefined;
-    const query = /\?synchronous=(FULL|NORMAL)$/i.exec(rest);
-    if (query) {
-      synchronous = query[1]!.toUpperCase() as 'FULL' | 'NORMAL';
-      rest = rest.slice(0, query.index);
+    let thread: 'worker' | 'main' | undefined;
+    const q = rest.indexOf('?');
+    if (q >= 0) {
+      for (const [name, value] of new URLSearchParams(rest.slice(q + 1))) {
+        if (name === 'synchronous' && /^(FULL|NORMAL)$/i.test(value))
+          synchronous = value.toUpperCase() as 'FULL' | 'NORMAL';
+        else if (name === 'thread' && (value === 'worker' || value === 'main')) thread = value;
+        else
+          throw new Error(
+            `Store URL parameter ${name}=${value} is not one of synchronous=FULL|NORMAL, thread=worker|main`,
+          );
+      }
+      rest = rest.slice(0, q);
     }
     const path = rest.startsWith('//') ? rest.slice(2) : rest;
     if (path === '')
       throw new Error('Store URL sqlite: needs a path, e.g. sqlite:./switchboard.db or sqlite::memory:');
-    return createSqliteStore({ path, ...(synchronous ? { synchronous } : {}) });
+    return createSqliteStore({
+      path,
+      ...(synchronous ? { synchronous } : {}),
+      ...(thread ? { thread } : {}),
+    });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const parsed = new URL(url);

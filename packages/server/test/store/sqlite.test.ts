@@ -111,7 +111,12 @@ describe('openStore', () => {
 
     const dir = mkdtempSync(join(tmpdir(), 'sb-open-'));
     try {
-      for (const url of [`sqlite:${join(dir, 'a.db')}`, `sqlite://${join(dir, 'b.db')}?synchronous=NORMAL`]) {
+      for (const url of [
+        `sqlite:${join(dir, 'a.db')}`,
+        `sqlite://${join(dir, 'b.db')}?synchronous=NORMAL`,
+        `sqlite:${join(dir, 'c.db')}?thread=main`,
+        `sqlite:${join(dir, 'd.db')}?synchronous=normal&thread=worker`,
+      ]) {
         const store = openStore(url);
         await store.migrate();
         await store.close();
@@ -131,6 +136,7 @@ describe('openStore', () => {
     expect(() => openStore('mysql://user:secret@host/db')).toThrow(/Unsupported store URL 'mysql:/);
     expect(() => openStore('mysql://user:secret@host/db')).not.toThrow(/secret/);
     expect(() => openStore('sqlite:')).toThrow(/needs a path/);
+    expect(() => openStore('sqlite:./x.db?thread=both')).toThrow(/thread=both is not one of/);
     expect(() => openStore('./file.db')).toThrow(/Unsupported/);
   });
 });

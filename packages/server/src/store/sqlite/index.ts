@@ -57,12 +57,19 @@ import { claimDue } from './claimDue.js';
 import { bit, isSqliteUnavailable, mapWriteError, SqliteConn } from './db.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
 import { updateAccount } from './updateAccount.js';
+import { createSqliteWorkerStore } from './workerClient.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
   path: string;
   /** FULL (default) syncs every commit; NORMAL may lose the last commits on power loss, never corrupts. */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Where the connection lives: `worker` (default) on a writer thread of its
+   * own (workerClient.ts), so commits never block the server's event loop;
+   * `main` on the calling thread.
+   */
+  thread?: 'worker' | 'main';
 }
 
 const MIGRATIONS_DIR = new URL('../../../migrations/sqlite/', import.meta.url);
@@ -91,6 +98,11 @@ class Where {
 
 /** The SQLite store: one file, one writer, WAL, group-committed event appends. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
+  return options.thread === 'main' ? openSqliteStoreInThread(options) : createSqliteWorkerStore(options);
+}
+
+/** The SQLite store with its connection on the calling thread (the writer thread's own, or `thread: 'main'`). */
+export function openSqliteStoreInThread(options: SqliteStoreOptions): Store {
   return withTypedErrors<Store>(new SqliteStore(options), isSqliteUnavailable);
 }
 

@@ -1,0 +1,118 @@
+/**
+ * The SQLite store as the server's thread sees it: every operation is posted
+ * to the writer thread (worker.ts) and answered from there. Opening waits for
+ * the writer synchronously, so a database another server owns is refused by
+ * `createSqliteStore` itself, as with the connection in this thread.
+ */
+
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { StoreError, type StoreErrorCode } from '../errors.js';
+import type { Store } from '../types.js';
+import type { SqliteStoreOptions } from './index.js';
+import type { OpenReply, StoreCall, StoreReply, WireError } from './workerProtocol.js';
+
+/** How long the writer may take to open the database before the start fails. */
+const OPEN_TIMEOUT_MS = 30_000;
+
+/**
+ * The writer's entry point. Under the test runner this module is TypeScript
+ * source, which a worker cannot load: it runs the compiled build of the same
+ * file instead (`npm test` builds first).
+ */
+function workerEntry(): URL {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts')
+    ? new URL('../../../dist/store/sqlite/worker.js', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
+}
+
+function fromWire(error: WireError): Error {
+  if (error.storeCode) return new StoreError(error.storeCode as StoreErrorCode, error.message);
+  const e = new Error(error.message) as Error & { code?: string };
+  if (error.code) e.code = error.code;
+  if (error.name) e.name = error.name;
+  return e;
+}
+
+export function createSqliteWorkerStore(options: SqliteStoreOptions): Store {
+  const opened = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(workerEntry(), {
+    workerData: { options, opened, openPort: port2 },
+    transferList: [port2],
+  });
+  if (Atomics.wait(opened, 0, 0, OPEN_TIMEOUT_MS) === 'timed-out') {
+    void worker.terminate();
+    throw new Error(
+      `The SQLite writer thread did not open ${options.path} within ${OPEN_TIMEOUT_MS / 1000} s`,
+    );
+  }
+  const open = receiveMessageOnPort(port1)?.message as OpenReply | undefined;
+  port1.close();
+  if (!open?.ok) {
+    void worker.terminate();
+    throw open ? fromWire(open.error) : new Error('The SQLite writer thread exited while opening');
+  }
+
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 1;
+  let gone: Error | null = null;
+  // The writer keeps the process alive only while an operation waits on it, as a connection in this thread
+  // would (a store nobody closed does not hold a finished command open).
+  worker.unref();
+  worker.on('message', (r: StoreReply) => {
+    const call = pending.get(r.id);
+    if (!call) return;
+    pending.delete(r.id);
+    if (pending.size === 0) worker.unref();
+    if (r.ok) call.resolve(r.value);
+    else call.reject(fromWire(r.error));
+  });
+  const fail = (error: Error) => {
+    gone = error;
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+  worker.on('error', (error) =>
+    fail(new StoreError('unavailable', `the SQLite writer thread failed: ${error.message}`)),
+  );
+  worker.on('exit', () => fail(gone ?? new Error('The store is closed')));
+
+  const call = (method: string, args: unknown[]): Promise<unknown> => {
+    if (gone) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
+      pending.set(id, { resolve, reject });
+      const message: StoreCall = { id, method, args };
+      worker.postMessage(message);
+    });
+  };
+
+  let closing: Promise<void> | null = null;
+  const local: Record<string | symbol, unknown> = {
+    engine: 'sqlite',
+    close: () => {
+      closing ??= (async () => {
+        if (!gone) await call('close', []);
+        await worker.terminate();
+      })();
+      return closing;
+    },
+  };
+  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  return new Proxy(local, {
+    get(target, key) {
+      if (key in target) return target[key];
+      // Not a store operation: what `await` and inspection look for.
+      if (typeof key === 'symbol' || key === 'then' || key === 'toJSON') return undefined;
+      let fn = methods.get(key);
+      if (!fn) {
+        fn = (...args: unknown[]) => call(key, args);
+        methods.set(key, fn);
+      }
+      return fn;
+    },
+  }) as unknown as Store;
+}
