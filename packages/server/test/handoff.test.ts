@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandOff } from '../src/delivery/intake.js';
-import type { ClaimOptions } from '../src/store/types.js';
+import type { AttemptResult, ClaimOptions } from '../src/store/types.js';
 import { type Receiver, startReceiver } from './helpers/receiver.js';
 import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
 
@@ -26,8 +26,14 @@ describe.each(ENGINES)('publish hand-off (%s)', (engine) => {
     h = await startHarness(engine, { deliver: true, idlePollMs: 20, ...config });
     const claimedIds: string[] = [];
     const claimDue = h.sb.store.claimDue.bind(h.sb.store);
+    const recordAndClaim = h.sb.store.recordAndClaim.bind(h.sb.store);
     h.sb.store.claimDue = async (o: ClaimOptions) => {
       const claimed = await claimDue(o);
+      claimedIds.push(...claimed.map((c) => c.id));
+      return claimed;
+    };
+    h.sb.store.recordAndClaim = async (results: AttemptResult[], o: ClaimOptions) => {
+      const claimed = await recordAndClaim(results, o);
       claimedIds.push(...claimed.map((c) => c.id));
       return claimed;
     };

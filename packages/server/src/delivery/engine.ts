@@ -1,9 +1,9 @@
 /**
  * The delivery engine: one per node, serving every destination (webhook
  * endpoints over HTTP, and the listen sessions connected to this node over
- * their websockets). It is a loop of steps; each step writes the results
- * gathered so far (recorder.ts), asks the claim policy (claimPolicy.ts)
- * whether and what to claim, claims it and launches the attempts, which wait
+ * their websockets). It is a loop of steps; each step asks the claim policy
+ * (claimPolicy.ts) whether and what to claim, claims it while writing the
+ * results gathered so far (recorder.ts), and launches the attempts, which wait
  * for an endpoint slot (slots.ts), sign, send through their transport, and
  * classify the answer (attempt.ts, giveUp.ts). A publish's fresh deliveries
  * come in through the intake (intake.ts) without a claim.
@@ -35,7 +35,7 @@ export interface ListenDestinations {
 }
 
 export interface EngineOptions {
-  store: Pick<Store, 'claimDue' | 'recordAttempts'>;
+  store: Pick<Store, 'claimDue' | 'recordAttempts' | 'recordAndClaim'>;
   /** Webhook endpoints. */
   http: Transport;
   /** Listen sessions; without it none are served. */
@@ -237,8 +237,12 @@ export function createDeliveryEngine(options: EngineOptions): DeliveryEngine {
     needClaim: claimNow,
   });
 
-  /** Claim what the plan says: the connected listen sessions' due deliveries first, then webhook ones. */
-  async function claim(plan: ClaimPlan): Promise<number> {
+  /**
+   * Claim what the plan says: the connected listen sessions' due deliveries
+   * first, then webhook ones, writing the results gathered so far in the same
+   * call as the webhook claim.
+   */
+  async function claim(plan: ClaimPlan): Promise<StepReport> {
     const base = {
       now: clock(),
       leaseMs: options.leaseMs,
@@ -262,15 +266,21 @@ export function createDeliveryEngine(options: EngineOptions): DeliveryEngine {
       }
     }
     const room = plan.limit - claimedEndpoints.length;
+    let recorded = 0;
     if (room > 0) {
-      const got = await store.claimDue({ ...base, limit: room, ...(plan.deep ? {} : { shallow: true }) });
+      const webhooks = { ...base, limit: room, ...(plan.deep ? {} : { shallow: true }) };
+      const got = await recorder.flushWith(async (batch) => {
+        recorded = batch.length;
+        return batch.length > 0 ? store.recordAndClaim(batch, webhooks) : store.claimDue(webhooks);
+      });
+      if (recorded > 0) events.emit('recorded', recorded);
       for (const d of got) {
         launch(d, false);
         claimedEndpoints.push(d.endpointId);
       }
-    }
+    } else if (recorder.pending > 0) recorded = await record();
     policy.noteClaim(plan, claimedEndpoints);
-    return claimedEndpoints.length;
+    return { claimed: claimedEndpoints.length, recorded };
   }
 
   async function record(): Promise<number> {
@@ -279,12 +289,12 @@ export function createDeliveryEngine(options: EngineOptions): DeliveryEngine {
     return n;
   }
 
-  /** The loop's body: record what finished, then claim if the policy says so. */
+  /** The loop's body: claim if the policy says so, recording what finished in the same call; else record it. */
   async function step(force: boolean): Promise<StepReport> {
-    const recorded = recorder.pending > 0 ? await record() : 0;
     const plan = policy.plan(clock(), force);
-    const claimed = plan ? await claim(plan) : 0;
-    const report = { claimed, recorded };
+    const report = plan
+      ? await claim(plan)
+      : { claimed: 0, recorded: recorder.pending > 0 ? await record() : 0 };
     events.emit('step', report);
     return report;
   }

@@ -26,21 +26,31 @@ export class Recorder {
 
   /** Write what is pending (after any write already running). Resolves with the number written. */
   async flush(): Promise<number> {
+    return this.flushWith(async (batch) => {
+      if (batch.length > 0) await this.write(batch);
+      return batch.length;
+    });
+  }
+
+  /**
+   * Hand what is pending to `write` (after any write already running), which
+   * writes it and may do more in the same call (record and claim at once);
+   * resolves with what `write` returns. If it fails, the batch is kept.
+   */
+  async flushWith<T>(write: (batch: AttemptResult[]) => Promise<T>): Promise<T> {
     while (this.writing) await this.writing;
-    if (this.pendingResults.length === 0) return 0;
     const batch = this.pendingResults;
     this.pendingResults = [];
-    this.writing = this.write(batch).then(
+    const written = write(batch);
+    this.writing = written.then(
       () => {
         this.writing = null;
       },
-      (error: unknown) => {
+      () => {
         this.writing = null;
         this.pendingResults = batch.concat(this.pendingResults);
-        throw error;
       },
     );
-    await this.writing;
-    return batch.length;
+    return written;
   }
 }

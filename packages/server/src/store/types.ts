@@ -450,6 +450,12 @@ export interface Store {
    */
   recordAttempts(results: AttemptResult[]): Promise<void>;
   /**
+   * `recordAttempts(results)`, then `claimDue(claim)`: the delivery engine's
+   * step under load, in one call (on SQLite one transaction and one trip to
+   * the writer thread). The claim sees the recorded outcomes.
+   */
+  recordAndClaim(results: AttemptResult[], claim: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
    * Earliest nextAttemptAt of a pending webhook delivery, or null.
    * Listen-session deliveries are left out: a backlog waiting for a
    * disconnected listen client is not due work.

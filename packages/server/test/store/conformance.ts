@@ -1397,6 +1397,20 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         expect(again.map((c) => [c.eventId, c.endpointId, c.attempt])).toEqual([['evt_1', 'we_1', 2]]);
       });
 
+      it('recordAndClaim: records, then claims with the outcomes applied', async () => {
+        const claimed = await store.recordAndClaim(
+          [
+            result('evt_1', 'we_1', { kind: 'retry', at: T0 + MIN }, { statusCode: 500, error: 'http_500' }),
+            result('evt_2', 'we_1', { kind: 'delivered' }, { attemptedAt: T0 + 1 }),
+          ],
+          claimOptions({ now: T0 + MIN, owner: 'node-b' }),
+        );
+        expect(await store.getDelivery('evt_2', 'we_1')).toMatchObject({ status: 'delivered', attempts: 1 });
+        // The retry was due at the claim's now; the delivered one is not claimed again, nor are leased ones.
+        expect(claimed.map((c) => [c.eventId, c.endpointId, c.attempt])).toEqual([['evt_1', 'we_1', 2]]);
+        expect(await store.recordAndClaim([], claimOptions({ now: T0 + MIN, owner: 'node-b' }))).toEqual([]);
+      });
+
       it('failed: gives up on the delivery; the event still owes it', async () => {
         await store.recordAttempts([result('evt_1', 'we_1', { kind: 'failed', disableEndpoint: null })]);
         expect(await store.getDelivery('evt_1', 'we_1')).toMatchObject({

@@ -614,6 +614,13 @@ class PostgresStore implements Store {
     this.churned += results.length;
   }
 
+  // Two statements, each its own transaction: one transaction around both would cost PostgreSQL more round
+  // trips (BEGIN, COMMIT) than it saves, and nothing needs them atomic (a result and a claim are independent).
+  async recordAndClaim(results: AttemptResult[], claim: ClaimOptions): Promise<ClaimedDelivery[]> {
+    await this.recordAttempts(results);
+    return this.claimDue(claim);
+  }
+
   async nextDueAt(): Promise<number | null> {
     // NOT listen matches the partial index deliveries_due.
     const row = await this.one<{ at: number | null }>(

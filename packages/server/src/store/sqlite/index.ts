@@ -541,6 +541,13 @@ class SqliteStore implements Store {
     recordAttempts(this.conn, results);
   }
 
+  async recordAndClaim(results: AttemptResult[], claim: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return this.conn.writeRelaxed(() => {
+      recordAttempts(this.conn, results);
+      return claimDue(this.conn, claim);
+    });
+  }
+
   async nextDueAt(): Promise<number | null> {
     // listen = 0 matches the partial index deliveries_due.
     const row = this.get<{ at: number | null }>(
