@@ -8,7 +8,15 @@
  * An explicit value wins over `--quick`.
  */
 
-export const SCENARIOS = ['throughput', 'latency', 'isolation', 'backlog', 'publish', 'verify'] as const;
+export const SCENARIOS = [
+  'throughput',
+  'latency',
+  'isolation',
+  'backlog',
+  'publish',
+  'pickup',
+  'verify',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 interface Knob {

@@ -16,6 +16,7 @@ import { failedRow, markdownTable, type Row } from './results.js';
 import { backlog } from './scenarios/backlog.js';
 import { isolation } from './scenarios/isolation.js';
 import { latency } from './scenarios/latency.js';
+import { pickup } from './scenarios/pickup.js';
 import { publishApi } from './scenarios/publishApi.js';
 import { throughput } from './scenarios/throughput.js';
 import { verification } from './scenarios/verify.js';
@@ -126,6 +127,9 @@ async function main(): Promise<void> {
       else await guarded(ctx, rows, 'publish API', engine, () => publishApi(ctx, engine));
     }
   }
+  // After the latency scenario, whose PostgreSQL p99 is its baseline.
+  if (scenarios.has('pickup') && engines.includes('postgres'))
+    await guarded(ctx, rows, 'pickup by another node', 'postgres', () => pickup(ctx));
   if (options.profile && !(scenarios.has('throughput') && engines.includes('sqlite')))
     profileSection = await profiledThroughput(ctx, rows);
   if (scenarios.has('verify')) await guarded(ctx, rows, 'verify', '—', () => verification(ctx));

@@ -30,6 +30,10 @@ export interface ServerOptions {
   cpuProfDir?: string;
   /** SQLite only: where the connection lives (default: the store's own default, a writer thread). */
   sqliteThread?: 'worker' | 'main';
+  /** Share another server's database (a second node) instead of a fresh one; it is not dropped by this one. */
+  databaseUrl?: string;
+  /** More `switchboard serve` flags. */
+  extraArgs?: string[];
 }
 
 export interface Memory {
@@ -58,6 +62,7 @@ export class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    readonly databaseUrl: string,
     readonly engine: Engine,
     private readonly errors: { lines: number; tail: string[] },
     private readonly dropData: () => Promise<void>,
@@ -81,7 +86,9 @@ export class ServerProcess {
   }
 
   static async start(options: ServerOptions): Promise<ServerProcess> {
-    const { databaseUrl, drop } = await freshDatabase(options);
+    const { databaseUrl, drop } = options.databaseUrl
+      ? { databaseUrl: options.databaseUrl, drop: async () => {} }
+      : await freshDatabase(options);
     const profileName = `server-${Date.now()}-${randomBytes(3).toString('hex')}.cpuprofile`;
     const nodeArgs = options.cpuProfDir
       ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir, '--cpu-prof-name', profileName]
@@ -99,6 +106,7 @@ export class ServerProcess {
         '--test-key',
         TEST_KEY,
         '--allow-private-targets',
+        ...(options.extraArgs ?? []),
       ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -148,7 +156,7 @@ export class ServerProcess {
       await drop().catch(() => {});
       throw new Error(`${(error as Error).message}: ${errors.tail.join(' / ') || out}`);
     }
-    const server = new ServerProcess(child, url, options.engine, errors, async () => {
+    const server = new ServerProcess(child, url, databaseUrl, options.engine, errors, async () => {
       unregister();
       await drop();
     });

@@ -253,6 +253,8 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
   const recovered = await store.recoverLeases(engine.owner, clock());
   if (recovered > 0) log.info('in-flight deliveries of the previous run are due again', { count: recovered });
   if (config.deliver !== false) engine.start();
+  // Other nodes' publishes and released leases (PostgreSQL): claimed now, not at the next survey.
+  const unwatchDue = config.deliver !== false ? store.watchDue(() => engine.wake()) : () => {};
 
   const retentionMs = (config.retentionDays ?? 30) * 24 * 3600_000;
   const prune = () => store.prune(clock() - retentionMs, clock() - IDEMPOTENCY_TTL_MS);
@@ -332,6 +334,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
+      unwatchDue();
       clearInterval(pruneTimer);
       clearInterval(maintainTimer);
       if (heartbeatTimer) clearInterval(heartbeatTimer);

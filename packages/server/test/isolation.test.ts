@@ -138,4 +138,44 @@ describe('two nodes on one PostgreSQL database', () => {
       await a.cleanup(failed);
     }
   });
+  it("an idle node is woken by another node's publish (LISTEN/NOTIFY), not by its survey", async () => {
+    const a = await makeTestStore('postgres');
+    let failed = false;
+    const { createPostgresStore } = await import('../src/store/postgres/index.js');
+    const { PG_URL } = await import('./helpers/switchboard.js');
+    const schema = /schema (\S+)/.exec(a.describe)![1]!;
+    const bStore = createPostgresStore({ connectionString: PG_URL, schema });
+    const rx = await startReceiver();
+    const nodes: Switchboard[] = [];
+    try {
+      const common = { testKey: TEST_KEY, liveKey: LIVE_KEY, allowPrivateTargets: true };
+      // A takes publishes but delivers nothing: what it stores waits for a claim. B surveys once at its start,
+      // then not for ten minutes: only a notification can bring it the event in time.
+      nodes.push(await createSwitchboard({ ...common, store: a.store, deliver: false }));
+      nodes.push(await createSwitchboard({ ...common, store: bStore, idlePollMs: 600_000 }));
+      const headers = { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' };
+      const ep = await nodes[0]!.app.request('/v1/webhook_endpoints', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ url: `${rx.url}/hook`, enabled_events: ['*'] }),
+      });
+      expect(ep.status).toBe(200);
+      const res = await nodes[0]!.app.request('/v1/events', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ type: 'customer.created', data: { object: {} } }),
+      });
+      const id = ((await res.json()) as { id: string }).id;
+      const [req] = await rx.waitFor(1, 20_000);
+      expect(JSON.parse(req!.body.toString()).id).toBe(id);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      for (const n of nodes) await n.close();
+      await rx.close();
+      await bStore.close();
+      await a.cleanup(failed);
+    }
+  });
 });

@@ -28,6 +28,8 @@ export interface ServeFlags {
   retentionDays: string;
   maxInFlight?: string;
   perEndpointConcurrency?: string;
+  /** false with --no-deliver. */
+  deliver?: boolean;
 }
 
 /** `--tls-cert` and `--tls-key`: both or neither, read now so a bad path fails the start. */
@@ -115,6 +117,9 @@ export async function serveConfig(
     ...(flags.maxInFlight ? { maxInFlight: positive(flags.maxInFlight, '--max-in-flight') } : {}),
     ...(flags.perEndpointConcurrency
       ? { perEndpointConcurrency: positive(flags.perEndpointConcurrency, '--per-endpoint-concurrency') }
+      : {}),
+    ...(flags.deliver === false || /^(0|false|no)$/i.test(env['SWITCHBOARD_DELIVER'] ?? '')
+      ? { deliver: false }
       : {}),
     logger: {
       info: (m, f) => process.stderr.write(`${JSON.stringify({ level: 'info', msg: m, ...f })}\n`),
@@ -207,6 +212,10 @@ export function serveCommand(): Command {
       new Option('--per-endpoint-concurrency <n>', 'deliveries in flight to one endpoint (default 32)').env(
         'SWITCHBOARD_PER_ENDPOINT_CONCURRENCY',
       ),
+    )
+    .option(
+      '--no-deliver',
+      'serve the API and store events, deliver nothing: an API node beside delivering nodes on one PostgreSQL database (env SWITCHBOARD_DELIVER=false)',
     )
     .addHelpText(
       'after',

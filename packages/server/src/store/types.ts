@@ -456,6 +456,13 @@ export interface Store {
    */
   recordAndClaim(results: AttemptResult[], claim: ClaimOptions): Promise<ClaimedDelivery[]>;
   /**
+   * Call `listener` when another node (or this one) committed webhook
+   * deliveries nobody has claimed, so an idle engine claims them now rather
+   * than at its next survey. Returns the unsubscribe. SQLite: never called
+   * (one server owns the file, and it wakes its own engine).
+   */
+  watchDue(listener: () => void): () => void;
+  /**
    * Earliest nextAttemptAt of a pending webhook delivery, or null.
    * Listen-session deliveries are left out: a backlog waiting for a
    * disconnected listen client is not due work.

@@ -54,6 +54,7 @@ import type {
 import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.js';
 import { appendOne, EventAppender, updateAccountSql } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
+import { DueNotifier } from './dueNotifier.js';
 import { migrate } from './migrate.js';
 import {
   createPool,
@@ -128,6 +129,7 @@ class PostgresStore implements Store {
   private readonly vacuumAfterRows: number;
   /** Delivery rows rewritten by claims and results since `maintain()` last looked. */
   private churned = 0;
+  private readonly due: DueNotifier;
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'public';
@@ -136,6 +138,13 @@ class PostgresStore implements Store {
     this.relaxed = createPool(options.connectionString, this.schema, 4, { synchronous_commit: 'off' });
     this.appender = new EventAppender(this.pool);
     this.vacuumAfterRows = options.vacuumAfterRows ?? 10_000;
+    this.due = new DueNotifier(options.connectionString, this.schema, (channel) =>
+      this.pool.query('SELECT pg_notify($1, $2)', [channel, '']),
+    );
+  }
+
+  watchDue(listener: () => void): () => void {
+    return this.due.watch(listener);
   }
 
   private async rows<R extends pg.QueryResultRow>(
@@ -203,6 +212,7 @@ class PostgresStore implements Store {
 
   async close(): Promise<void> {
     if (this.pool.ended) return;
+    await this.due.close();
     await this.appender.drain();
     await Promise.all([this.pool.end(), this.relaxed.end()]);
   }
@@ -452,7 +462,13 @@ class PostgresStore implements Store {
 
   // Events and deliveries
 
-  appendEvent(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
+  async appendEvent(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
+    await this.append(event, deliveries, effect);
+    // Webhook deliveries left for a claim: whichever node is idle takes them now.
+    if (deliveries.some((d) => d.lease === undefined && d.listen !== true)) this.due.notify();
+  }
+
+  private append(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
     if (!effect) return this.appender.append(event, deliveries);
     // Rare next to plain publishes: its own transaction, outside the group commit.
     return transaction(this.pool, async (client) => {
@@ -553,7 +569,7 @@ class PostgresStore implements Store {
     );
     if (dead.length === 0) return { released: 0, deadNodes: [] };
     const ids = dead.map((d) => d.id);
-    return transaction(this.pool, async (client) => {
+    const outcome = await transaction(this.pool, async (client) => {
       // Claimed again by whoever deletes the row: two survivors never both release.
       const gone = await client.query<{ id: string }>(
         'DELETE FROM nodes WHERE id = ANY ($1::text[]) AND heartbeat_at < $2 RETURNING id',
@@ -567,6 +583,9 @@ class PostgresStore implements Store {
       );
       return { released: released.rowCount ?? 0, deadNodes: gone.rows.map((r) => r.id) };
     });
+    // The silent node's deliveries are due: every live node may take them.
+    if (outcome.released > 0) this.due.notify();
+    return outcome;
   }
 
   async trimListenBacklog(

@@ -62,7 +62,6 @@ export function createPool(
   return pool;
 }
 
-/** PostgreSQL's unique_violation. */
 /** The server cannot be reached now: refused, reset, shutting down or restarting (SQLSTATE 57P, 08). */
 export function isPostgresUnavailable(err: unknown): boolean {
   // pg reports a connection the server closed mid-query (a crash, a restart) with no code, only this message.
@@ -76,6 +75,7 @@ export function isPostgresUnavailable(err: unknown): boolean {
   );
 }
 
+/** PostgreSQL's unique_violation. */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23505';
 }

@@ -77,7 +77,6 @@ export class SqliteConn {
   }
 }
 
-/** better-sqlite3's error for a violated PRIMARY KEY or UNIQUE constraint. */
 /** The database cannot write now: locked by another process, an IO error, the disk full. */
 export function isSqliteUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -87,6 +86,7 @@ export function isSqliteUnavailable(err: unknown): boolean {
   );
 }
 
+/** better-sqlite3's error for a violated PRIMARY KEY or UNIQUE constraint. */
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';

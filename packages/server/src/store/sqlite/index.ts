@@ -541,6 +541,11 @@ class SqliteStore implements Store {
     recordAttempts(this.conn, results);
   }
 
+  // One server owns the file, and it wakes its own engine: nobody else publishes.
+  watchDue(_listener: () => void): () => void {
+    return () => {};
+  }
+
   async recordAndClaim(results: AttemptResult[], claim: ClaimOptions): Promise<ClaimedDelivery[]> {
     return this.conn.writeRelaxed(() => {
       recordAttempts(this.conn, results);

@@ -93,6 +93,8 @@ export function createSqliteWorkerStore(options: SqliteStoreOptions): Store {
   let closing: Promise<void> | null = null;
   const local: Record<string | symbol, unknown> = {
     engine: 'sqlite',
+    // A listener cannot cross threads, and nothing would call it: one server owns the file.
+    watchDue: () => () => {},
     close: () => {
       closing ??= (async () => {
         if (!gone) await call('close', []);
