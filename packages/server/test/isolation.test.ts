@@ -5,7 +5,8 @@
  */
 
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import { createSwitchboard, type Switchboard } from '../src/server.js';
+import { createSwitchboard, type Switchboard, type SwitchboardConfig } from '../src/server.js';
+import type { Store } from '../src/store/types.js';
 import { type Receiver, startReceiver } from './helpers/receiver.js';
 import { type Harness, LIVE_KEY, makeTestStore, startHarness, TEST_KEY } from './helpers/switchboard.js';
 
@@ -86,48 +87,33 @@ describe('isolation', () => {
 });
 
 describe('two nodes on one PostgreSQL database', () => {
-  it('deliver every event exactly once between them', async () => {
-    let failed = false;
-    onTestFailed(() => {
-      failed = true;
-    });
+  const common = { testKey: TEST_KEY, liveKey: LIVE_KEY, allowPrivateTargets: true };
+  const headers = { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' };
+
+  /** Two servers on one schema (each with its own pool) and a receiver endpoint; the schema is kept on failure. */
+  async function withTwoNodes(
+    configs: [Partial<SwitchboardConfig>, Partial<SwitchboardConfig>],
+    body: (nodes: Switchboard[], rx: Receiver, store: Store) => Promise<void>,
+  ): Promise<void> {
     const a = await makeTestStore('postgres');
-    // The second node opens its own pool on the same schema.
     const { createPostgresStore } = await import('../src/store/postgres/index.js');
     const { PG_URL } = await import('./helpers/switchboard.js');
     const schema = /schema (\S+)/.exec(a.describe)![1]!;
     const bStore = createPostgresStore({ connectionString: PG_URL, schema });
     const rx = await startReceiver();
     const nodes: Switchboard[] = [];
+    let failed = false;
     try {
-      const common = { testKey: TEST_KEY, liveKey: LIVE_KEY, allowPrivateTargets: true, idlePollMs: 20 };
-      nodes.push(await createSwitchboard({ ...common, store: a.store }));
-      nodes.push(await createSwitchboard({ ...common, store: bStore }));
+      nodes.push(await createSwitchboard({ ...common, ...configs[0], store: a.store }));
+      nodes.push(await createSwitchboard({ ...common, ...configs[1], store: bStore }));
       expect(nodes[1]!.platform.id).toBe(nodes[0]!.platform.id);
       const ep = await nodes[0]!.app.request('/v1/webhook_endpoints', {
         method: 'POST',
-        headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify({ url: `${rx.url}/hook`, enabled_events: ['*'] }),
       });
       expect(ep.status).toBe(200);
-      const ids: string[] = [];
-      for (let i = 0; i < 200; i++) {
-        const node = nodes[i % 2]!;
-        const res = await node.app.request('/v1/events', {
-          method: 'POST',
-          headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ type: 'customer.created', data: { object: { n: i } } }),
-        });
-        ids.push(((await res.json()) as { id: string }).id);
-      }
-      await rx.waitFor(200, 20_000);
-      const got = rx.requests.map((r) => JSON.parse(r.body.toString()).id as string);
-      expect(new Set(got).size).toBe(200);
-      expect(got).toHaveLength(200);
-      expect(new Set(got)).toEqual(new Set(ids));
-      for (const id of ids.slice(0, 50)) {
-        expect((await a.store.listAttempts({ eventId: id, limit: 10 })).data).toHaveLength(1);
-      }
+      await body(nodes, rx, a.store);
     } catch (error) {
       failed = true; // keep the schema for a look
       throw error;
@@ -137,45 +123,40 @@ describe('two nodes on one PostgreSQL database', () => {
       await bStore.close();
       await a.cleanup(failed);
     }
+  }
+
+  async function publish(node: Switchboard, n: number): Promise<string> {
+    const res = await node.app.request('/v1/events', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ type: 'customer.created', data: { object: { n } } }),
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { id: string }).id;
+  }
+
+  it('deliver every event exactly once between them', async () => {
+    await withTwoNodes([{ idlePollMs: 20 }, { idlePollMs: 20 }], async (nodes, rx, store) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 200; i++) ids.push(await publish(nodes[i % 2]!, i));
+      await rx.waitFor(200, 20_000);
+      const got = rx.requests.map((r) => JSON.parse(r.body.toString()).id as string);
+      expect(new Set(got).size).toBe(200);
+      expect(got).toHaveLength(200);
+      expect(new Set(got)).toEqual(new Set(ids));
+      for (const id of ids.slice(0, 50)) {
+        expect((await store.listAttempts({ eventId: id, limit: 10 })).data).toHaveLength(1);
+      }
+    });
   });
+
   it("an idle node is woken by another node's publish (LISTEN/NOTIFY), not by its survey", async () => {
-    const a = await makeTestStore('postgres');
-    let failed = false;
-    const { createPostgresStore } = await import('../src/store/postgres/index.js');
-    const { PG_URL } = await import('./helpers/switchboard.js');
-    const schema = /schema (\S+)/.exec(a.describe)![1]!;
-    const bStore = createPostgresStore({ connectionString: PG_URL, schema });
-    const rx = await startReceiver();
-    const nodes: Switchboard[] = [];
-    try {
-      const common = { testKey: TEST_KEY, liveKey: LIVE_KEY, allowPrivateTargets: true };
-      // A takes publishes but delivers nothing: what it stores waits for a claim. B surveys once at its start,
-      // then not for ten minutes: only a notification can bring it the event in time.
-      nodes.push(await createSwitchboard({ ...common, store: a.store, deliver: false }));
-      nodes.push(await createSwitchboard({ ...common, store: bStore, idlePollMs: 600_000 }));
-      const headers = { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' };
-      const ep = await nodes[0]!.app.request('/v1/webhook_endpoints', {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ url: `${rx.url}/hook`, enabled_events: ['*'] }),
-      });
-      expect(ep.status).toBe(200);
-      const res = await nodes[0]!.app.request('/v1/events', {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ type: 'customer.created', data: { object: {} } }),
-      });
-      const id = ((await res.json()) as { id: string }).id;
+    // A takes publishes but delivers nothing: what it stores waits for a claim. B surveys once at its start,
+    // then not for ten minutes: only a notification can bring it the event in time.
+    await withTwoNodes([{ deliver: false }, { idlePollMs: 600_000 }], async (nodes, rx) => {
+      const id = await publish(nodes[0]!, 1);
       const [req] = await rx.waitFor(1, 20_000);
       expect(JSON.parse(req!.body.toString()).id).toBe(id);
-    } catch (error) {
-      failed = true;
-      throw error;
-    } finally {
-      for (const n of nodes) await n.close();
-      await rx.close();
-      await bStore.close();
-      await a.cleanup(failed);
-    }
+    });
   });
 });
