@@ -15,6 +15,7 @@ export const SCENARIOS = [
   'backlog',
   'publish',
   'pickup',
+  'list',
   'verify',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -66,6 +67,11 @@ export const KNOBS = {
     full: 3600,
     quick: 3600,
     help: 'entries of the 1 s retry schedule of the backlog server (must outlast the outage)',
+  },
+  BENCH_LIST_EVENTS: {
+    full: 1_000_000,
+    quick: 100_000,
+    help: 'events stored before the Events API list filters are timed',
   },
   BENCH_PUBLISH_SECONDS: { full: 20, quick: 3, help: 'measured duration of the publish API scenario' },
   BENCH_VERIFY_SECONDS: { full: 2, quick: 0.25, help: 'measured time per verification cell' },

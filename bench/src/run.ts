@@ -14,6 +14,7 @@ import { KNOBS, type KnobName, parseOptions, type Scenario } from './options.js'
 import { type CpuProfile, summarize, summaryMarkdown } from './profileSummary.js';
 import { failedRow, markdownTable, type Row } from './results.js';
 import { backlog } from './scenarios/backlog.js';
+import { eventsList } from './scenarios/eventsList.js';
 import { isolation } from './scenarios/isolation.js';
 import { latency } from './scenarios/latency.js';
 import { pickup } from './scenarios/pickup.js';
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   let profileSection: string | null = null;
-  const serverScenarios = ['throughput', 'latency', 'isolation', 'backlog', 'publish'] as const;
+  const serverScenarios = ['throughput', 'latency', 'isolation', 'backlog', 'publish', 'list'] as const;
   for (const engine of engines) {
     for (const scenario of serverScenarios) {
       if (!scenarios.has(scenario)) continue;
@@ -124,6 +125,8 @@ async function main(): Promise<void> {
         await guarded(ctx, rows, 'isolation', engine, () => isolation(ctx, engine));
       else if (scenario === 'backlog')
         await guarded(ctx, rows, 'backlog', engine, () => backlog(ctx, engine));
+      else if (scenario === 'list')
+        await guarded(ctx, rows, 'events list', engine, () => eventsList(ctx, engine));
       else await guarded(ctx, rows, 'publish API', engine, () => publishApi(ctx, engine));
     }
   }

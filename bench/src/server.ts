@@ -186,8 +186,8 @@ export class ServerProcess {
 }
 
 /** A database no other run has touched: a temporary SQLite file, or a new PostgreSQL schema. */
-async function freshDatabase(
-  options: ServerOptions,
+export async function freshDatabase(
+  options: Pick<ServerOptions, 'engine' | 'pgUrl' | 'sqliteThread'>,
 ): Promise<{ databaseUrl: string; drop: () => Promise<void> }> {
   if (options.engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'sbbench-'));

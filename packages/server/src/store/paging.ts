@@ -42,13 +42,3 @@ export function finishPage<T>(rows: T[], plan: PagePlan): Page<T> {
   if (plan.order === 'ASC') data.reverse();
   return { data, hasMore: rows.length > limit };
 }
-
-/** `account.` → `account.%` with LIKE's wildcards and escape character escaped (escape `\`). */
-export function likePrefix(prefix: string): string {
-  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-/** `account.` → `account.*` with GLOB's special characters escaped (GLOB is case-sensitive, unlike SQLite's LIKE). */
-export function globPrefix(prefix: string): string {
-  return `${prefix.replace(/[*?[]/g, (c) => `[${c}]`)}*`;
-}

@@ -774,6 +774,52 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           expect(await list([], [])).toEqual([]);
         });
 
+        it('lists by creation date, newest first, the order of storing breaking ties', async () => {
+          // Stored last, created first (another node's clock, a manual clock): it lists last.
+          await store.appendEvent(event('evt_early', { createdUnix: base - 10 }), []);
+          await store.appendEvent(event('evt_tie', { createdUnix: base + 7 }), []);
+          const all = ids((await store.listEvents(q)).data);
+          expect(all).toEqual([
+            'evt_tie',
+            'evt_7',
+            'evt_6',
+            'evt_5',
+            'evt_4',
+            'evt_3',
+            'evt_2',
+            'evt_1',
+            'evt_early',
+          ]);
+          const after = await store.listEvents({ ...q, limit: 2, startingAfter: 'evt_2' });
+          expect(ids(after.data)).toEqual(['evt_1', 'evt_early']);
+          const before = await store.listEvents({ ...q, limit: 2, endingBefore: 'evt_7' });
+          expect(ids(before.data)).toEqual(['evt_tie']);
+          expect(ids((await store.listEvents({ ...q, created: { lt: base } })).data)).toEqual(['evt_early']);
+        });
+
+        it('a prefix over more types than a list branches on still filters exactly', async () => {
+          for (let i = 0; i < 60; i++)
+            await store.appendEvent(
+              event(`evt_many_${i}`, {
+                type: `many.t${String(i).padStart(2, '0')}`,
+                createdUnix: base + 100 + i,
+              }),
+              [],
+            );
+          const page = await store.listEvents({
+            ...q,
+            limit: 100,
+            types: { exact: ['payout.failed'], prefixes: ['many.'] },
+          });
+          expect(ids(page.data)).toEqual([
+            ...Array.from({ length: 60 }, (_, i) => `evt_many_${59 - i}`),
+            'evt_3',
+          ]);
+          const few = await store.listEvents({ ...q, limit: 3, types: { exact: [], prefixes: ['many.t0'] } });
+          expect(ids(few.data)).toEqual(['evt_many_9', 'evt_many_8', 'evt_many_7']);
+          expect(few.hasMore).toBe(true);
+        });
+
         it('filters by created range', async () => {
           const list = async (created: Record<string, number>) =>
             ids((await store.listEvents({ ...q, created })).data);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { withTypedErrors } from '../errors.js';
-import { cursorNotFound, finishPage, likePrefix, planPage } from '../paging.js';
+import { listEvents, type Sql, type SqlDialect } from '../eventList.js';
+import { cursorNotFound, finishPage, planPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import {
   ACCOUNT_COLUMNS,
@@ -82,8 +83,19 @@ export interface PostgresStoreOptions {
 const NOT_LISTEN = 'NOT d.listen';
 // Listen sessions are not webhook endpoints to the API: they count in neither pending_webhooks nor delivery_success.
 const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
-const EVENT_SELECT = `SELECT e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
-  ${PENDING_COUNT} AS pending_webhooks FROM events e`;
+const EVENT_COLUMNS = `e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
+  ${PENDING_COUNT} AS pending_webhooks`;
+const EVENT_SELECT = `SELECT ${EVENT_COLUMNS} FROM events e`;
+
+const POSTGRES_DIALECT: SqlDialect = {
+  placeholder: (n) => `$${n}`,
+  bool: (v) => v,
+  notListen: NOT_LISTEN,
+  // Bytewise, whatever the database's collation: prefix ranges rely on it, and so does the index.
+  typeColumn: 'e.type COLLATE "C"',
+  owedJoin: 'owed o JOIN events e ON e.id = o.event_id',
+  rowKey: 'id',
+};
 const PLATFORM_SELECT = 'SELECT id, application_id, name, created_at FROM platforms LIMIT 1';
 const API_KEY_COLUMNS = 'hash, platform_id, livemode, hint, created_at';
 
@@ -492,34 +504,13 @@ class PostgresStore implements Store {
   }
 
   async listEvents(q: EventQuery): Promise<Page<StoredEvent>> {
-    const filter = (w: Where) => {
-      if (q.types !== undefined) {
-        const alternatives: string[] = [];
-        if (q.types.exact.length > 0) alternatives.push(`e.type = ANY (${w.param(q.types.exact)}::text[])`);
-        if (q.types.prefixes.length > 0) {
-          alternatives.push(`e.type LIKE ANY (${w.param(q.types.prefixes.map(likePrefix))}::text[])`);
-        }
-        w.add(alternatives.length === 0 ? 'FALSE' : `(${alternatives.join(' OR ')})`);
-      }
-      const c = q.created;
-      if (c?.gt !== undefined) w.add(`e.created_unix > ${w.param(c.gt)}`);
-      if (c?.gte !== undefined) w.add(`e.created_unix >= ${w.param(c.gte)}`);
-      if (c?.lt !== undefined) w.add(`e.created_unix < ${w.param(c.lt)}`);
-      if (c?.lte !== undefined) w.add(`e.created_unix <= ${w.param(c.lte)}`);
-      if (q.deliverySuccess !== undefined) {
-        const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
-        w.add(q.deliverySuccess ? `NOT ${some}` : some);
-      }
-    };
-    const { rows, plan } = await this.page<EventRow>(
-      EVENT_SELECT,
-      'e.seq',
-      'events',
-      (w) => w.add(`account_id = ${w.param(q.accountId)}`).add(`livemode = ${w.param(q.livemode)}`),
-      filter,
+    return listEvents(
       q,
+      POSTGRES_DIALECT,
+      EVENT_COLUMNS,
+      async <R>(sql: Sql) => this.rows<R & pg.QueryResultRow>(sql.text, sql.values),
+      toEvent,
     );
-    return finishPage(rows.map(toEvent), plan);
   }
 
   async getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null> {

@@ -1,6 +1,7 @@
 import { withTypedErrors } from '../errors.js';
+import { listEvents, type Sql, type SqlDialect } from '../eventList.js';
 import { loadMigrations } from '../migrations.js';
-import { cursorNotFound, finishPage, globPrefix, planPage } from '../paging.js';
+import { cursorNotFound, finishPage, planPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import {
   ACCOUNT_COLUMNS,
@@ -77,8 +78,19 @@ const MIGRATIONS_DIR = new URL('../../../migrations/sqlite/', import.meta.url);
 const NOT_LISTEN = 'd.listen = 0';
 // Listen sessions are not webhook endpoints to the API: they count in neither pending_webhooks nor delivery_success.
 const PENDING_COUNT = `(SELECT COUNT(*) FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
-const EVENT_SELECT = `SELECT e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
-  ${PENDING_COUNT} AS pending_webhooks FROM events e`;
+const EVENT_COLUMNS = `e.id, e.account_id, e.livemode, e.type, e.created_unix, e.body, e.request_id, e.idempotency_key,
+  ${PENDING_COUNT} AS pending_webhooks`;
+const EVENT_SELECT = `SELECT ${EVENT_COLUMNS} FROM events e`;
+
+const SQLITE_DIALECT: SqlDialect = {
+  placeholder: () => '?',
+  bool: bit,
+  notListen: NOT_LISTEN,
+  typeColumn: 'e.type',
+  // CROSS JOIN: SQLite keeps the left table outermost.
+  owedJoin: 'owed o CROSS JOIN events e ON e.id = o.event_id',
+  rowKey: 'seq',
+};
 
 /** A WHERE clause with positional parameters, built up condition by condition. */
 class Where {
@@ -437,32 +449,13 @@ class SqliteStore implements Store {
   }
 
   async listEvents(q: EventQuery): Promise<Page<StoredEvent>> {
-    const scope = () => new Where().add('account_id = ?', q.accountId).add('livemode = ?', bit(q.livemode));
-    const where = scope();
-    if (q.types !== undefined) {
-      const alternatives: string[] = [];
-      const params: unknown[] = [];
-      if (q.types.exact.length > 0) {
-        alternatives.push('e.type IN (SELECT value FROM json_each(?))');
-        params.push(JSON.stringify(q.types.exact));
-      }
-      if (q.types.prefixes.length > 0) {
-        alternatives.push('EXISTS (SELECT 1 FROM json_each(?) p WHERE e.type GLOB p.value)');
-        params.push(JSON.stringify(q.types.prefixes.map(globPrefix)));
-      }
-      where.add(alternatives.length === 0 ? '0' : `(${alternatives.join(' OR ')})`, ...params);
-    }
-    const c = q.created;
-    if (c?.gt !== undefined) where.add('e.created_unix > ?', c.gt);
-    if (c?.gte !== undefined) where.add('e.created_unix >= ?', c.gte);
-    if (c?.lt !== undefined) where.add('e.created_unix < ?', c.lt);
-    if (c?.lte !== undefined) where.add('e.created_unix <= ?', c.lte);
-    if (q.deliverySuccess !== undefined) {
-      const some = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'failed') AND ${NOT_LISTEN})`;
-      where.add(q.deliverySuccess ? `NOT ${some}` : some);
-    }
-    const { rows, plan } = this.page<EventRow>(EVENT_SELECT, 'e.seq', where, scope(), 'events', q);
-    return finishPage(rows.map(toEvent), plan);
+    return listEvents(
+      q,
+      SQLITE_DIALECT,
+      EVENT_COLUMNS,
+      async <R>(sql: Sql) => this.all<R>(sql.text, ...sql.values),
+      toEvent,
+    );
   }
 
   async getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null> {
