@@ -5,13 +5,16 @@
  * themselves against these.
  */
 
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { buildSignatureHeader } from '@switchboard/webhooks';
 import { Pool } from 'undici';
+import { ApiClient } from './api.js';
 import { now } from './clock.js';
 import type { Context } from './context.js';
 import { closedLoop, openLoop } from './load.js';
-import { DELIVERY_HEADERS, eventEnvelope, sizedObject } from './payloads.js';
+import { DELIVERY_HEADERS, eventEnvelope, publishBody, sizedObject } from './payloads.js';
 import { Sink } from './sink.js';
 import { type Distribution, distribution } from './stats.js';
 
@@ -117,6 +120,67 @@ export function directLatency(ctx: Context, rate: number, seconds: number): Prom
       return distribution(latencies);
     } finally {
       await pool?.close();
+      await sink.stop();
+    }
+  });
+}
+
+const RELAY_SCRIPT = fileURLToPath(new URL('./relayProcess.js', import.meta.url));
+const RELAY_KEY = 'sk_test_benchRelayKey000000';
+
+/**
+ * Deliveries/s of the bare relay (relayProcess.ts): the same closed loop of
+ * publishes as the throughput scenario, to a process that does Switchboard's
+ * hops without storing anything, timed the same way (first publish accepted
+ * → last delivery received).
+ */
+export function relayThroughput(ctx: Context, events: number): Promise<DirectThroughput> {
+  const inFlight = ctx.knob('BENCH_BASELINE_IN_FLIGHT');
+  const concurrency = ctx.knob('BENCH_PUBLISH_CONCURRENCY');
+  return ctx.once(`relay-throughput:${events}`, async () => {
+    ctx.log(`baseline: bare relay, ${events} publishes, ${inFlight} deliveries in flight`);
+    const sink = await Sink.start('ok');
+    const [port] = await sink.listen(1);
+    const child = spawn(
+      process.execPath,
+      [RELAY_SCRIPT, `http://127.0.0.1:${port}/ep0`, RELAY_KEY, String(inFlight)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let api: ApiClient | null = null;
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout?.setEncoding('utf8');
+        child.stdout?.on('data', (chunk: string) => {
+          out += chunk;
+          const match = /listening on (http:\/\/\S+)/.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`the relay exited with ${code} during start`)));
+      });
+      api = new ApiClient(url, RELAY_KEY, concurrency);
+      const a = api;
+      const body = publishBody('payout.paid', sizedObject(ctx.knob('BENCH_EVENT_BYTES')));
+      let firstAccepted = Number.POSITIVE_INFINITY;
+      const loop = await closedLoop({
+        concurrency,
+        total: events,
+        request: async () => {
+          const r = await a.publish(body);
+          if (!r.ok) return r.error ?? 'failed';
+          if (r.acceptedAt < firstAccepted) firstAccepted = r.acceptedAt;
+          return true;
+        },
+      });
+      if (loop.failed > 0) throw new Error(`relay baseline: ${loop.failed} failed, e.g. ${loop.failures[0]}`);
+      const s = await sink.waitFor(events, ctx.knob('BENCH_STALL_SECONDS') * 1000);
+      const elapsedMs = s.lastAt - firstAccepted;
+      return { rate: (events / elapsedMs) * 1000, elapsedMs, inFlight };
+    } finally {
+      await api?.close();
+      child.kill('SIGTERM');
       await sink.stop();
     }
   });

@@ -55,6 +55,21 @@ export function memoryOf(pid: number): Memory {
   }
 }
 
+/**
+ * CPU time a process has used so far (user + system, every thread), in ms,
+ * from /proc/<pid>/stat (Linux; clock ticks of 1/100 s). NaN elsewhere.
+ */
+export function cpuTimeOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export class ServerProcess {
   /** Where `--cpu-prof` writes the profile when the process exits (profiled runs only). */
   profilePath: string | null = null;
@@ -74,6 +89,11 @@ export class ServerProcess {
 
   memory(): Memory {
     return memoryOf(this.pid);
+  }
+
+  /** CPU time used so far, every thread (the SQLite writer's too), ms. */
+  cpuMs(): number {
+    return cpuTimeOf(this.pid);
   }
 
   /**
