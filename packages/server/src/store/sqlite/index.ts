@@ -71,6 +71,10 @@ export interface SqliteStoreOptions {
    * `main` on the calling thread.
    */
   thread?: 'worker' | 'main';
+  /** Writer thread only: how long the routable endpoints of an owner set are kept on the server's thread (default 1 s). */
+  routableCacheMs?: number;
+  /** The cache's clock (default `Date.now`). */
+  clock?: () => number;
 }
 
 const MIGRATIONS_DIR = new URL('../../../migrations/sqlite/', import.meta.url);

@@ -8,8 +8,9 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { StoreError, type StoreErrorCode } from '../errors.js';
-import type { Store } from '../types.js';
+import type { AttemptResult, EndpointRecord, Store } from '../types.js';
 import type { SqliteStoreOptions } from './index.js';
+import { CHANGES_ENDPOINTS, RoutableCache, resultsChangeEndpoints } from './routableCache.js';
 import type { OpenReply, StoreCall, StoreReply, WireError } from './workerProtocol.js';
 
 /** How long the writer may take to open the database before the start fails. */
@@ -39,7 +40,12 @@ export function createSqliteWorkerStore(options: SqliteStoreOptions): Store {
   const opened = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(workerEntry(), {
-    workerData: { options, opened, openPort: port2 },
+    // Only what the writer needs (functions cannot cross threads).
+    workerData: {
+      options: { path: options.path, ...(options.synchronous ? { synchronous: options.synchronous } : {}) },
+      opened,
+      openPort: port2,
+    },
     transferList: [port2],
   });
   if (Atomics.wait(opened, 0, 0, OPEN_TIMEOUT_MS) === 'timed-out') {
@@ -103,7 +109,21 @@ export function createSqliteWorkerStore(options: SqliteStoreOptions): Store {
       return closing;
     },
   };
+  const routable = new RoutableCache(options.routableCacheMs ?? 1000, options.clock ?? Date.now);
+  local['listRoutableEndpoints'] = (owners: string[]) =>
+    routable.get(owners, (o) => call('listRoutableEndpoints', [o]) as Promise<EndpointRecord[]>);
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const operation = (key: string) => {
+    if (CHANGES_ENDPOINTS.has(key))
+      return (...args: unknown[]) => call(key, args).finally(() => routable.invalidate());
+    if (key === 'recordAttempts' || key === 'recordAndClaim')
+      return (...args: unknown[]) => {
+        const changes = resultsChangeEndpoints(args[0] as AttemptResult[]);
+        const done = call(key, args);
+        return changes ? done.finally(() => routable.invalidate()) : done;
+      };
+    return (...args: unknown[]) => call(key, args);
+  };
   return new Proxy(local, {
     get(target, key) {
       if (key in target) return target[key];
@@ -111,7 +131,7 @@ export function createSqliteWorkerStore(options: SqliteStoreOptions): Store {
       if (typeof key === 'symbol' || key === 'then' || key === 'toJSON') return undefined;
       let fn = methods.get(key);
       if (!fn) {
-        fn = (...args: unknown[]) => call(key, args);
+        fn = operation(key);
         methods.set(key, fn);
       }
       return fn;
