@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import { randomToken } from '../ids.js';
-import type { ClaimedDelivery, DeliveryOutcome, Store } from '../store/types.js';
+import type { ClaimedDelivery, DeliveryOutcome, DeliveryStore } from '../store/types.js';
 import { type AttemptReport, type AttemptTarget, attemptDelivery } from './attempt.js';
 import { type ClaimPlan, ClaimPolicy } from './claimPolicy.js';
 import { DEFAULT_DISABLE_AFTER_MS, failingWarning, failureOutcome } from './giveUp.js';
@@ -35,7 +35,7 @@ export interface ListenDestinations {
 }
 
 export interface EngineOptions {
-  store: Pick<Store, 'claimDue' | 'recordAttempts' | 'recordAndClaim'>;
+  store: Pick<DeliveryStore, 'claimDue' | 'recordAttempts' | 'recordAndClaim'>;
   /** Webhook endpoints. */
   http: Transport;
   /** Listen sessions; without it none are served. */

@@ -10,10 +10,17 @@ import { newId } from '../ids.js';
 import { buildEvent, type StripeEventShape, serializeEvent } from '../objects/event.js';
 import { isConnected } from '../routing/connectionModes.js';
 import { type AccountLink, candidateOwners, routeEvent } from '../routing/routing.js';
-import type { EventEffect, JsonObject, NewDelivery, Store, StoredEvent } from '../store/types.js';
+import type {
+  AccountStore,
+  EventEffect,
+  JsonObject,
+  NewDelivery,
+  Store,
+  StoredEvent,
+} from '../store/types.js';
 
 export interface PublishDeps {
-  store: Store;
+  store: Pick<Store, 'getAccount' | 'listRoutableEndpoints' | 'appendEvent'>;
   clock: () => number;
   platformId: string;
   /**
@@ -47,7 +54,7 @@ export interface PublishInput {
 
 /** Resolve how an account hangs off the platform: null for the platform itself. */
 export async function accountLink(
-  store: Store,
+  store: Pick<AccountStore, 'getAccount'>,
   platformId: string,
   accountId: string,
 ): Promise<AccountLink | null> {

@@ -11,7 +11,7 @@ import type { Store, StoredEvent } from '../store/types.js';
 import { accountLink } from './publish.js';
 
 export interface ResendDeps {
-  store: Store;
+  store: Pick<Store, 'getAccount' | 'getEndpoint' | 'listDeliveries' | 'findListenEndpoints' | 'getDelivery'>;
   platformId: string;
   clock: () => number;
   engine: Pick<DeliveryEngine, 'resend'>;

@@ -337,7 +337,8 @@ export type IdempotencyReservation =
   /** Another request holds the key: running (`statusCode` 0) or done. */
   | { kind: 'existing'; record: IdempotencyRecord };
 
-export interface Store {
+/** Opening and closing the database. */
+export interface StoreLifecycle {
   /** `sqlite` or `postgres`. */
   readonly engine: string;
   /** Apply numbered migrations not yet applied. Idempotent; safe with several nodes starting at once. */
@@ -345,8 +346,10 @@ export interface Store {
   /** Throws when the database cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
 
-  // Platform and keys
+/** The platform and its API keys (start-up, authentication, `switchboard keys`). */
+export interface PlatformStore {
   getPlatform(): Promise<PlatformRecord | null>;
   /** Create the platform with its keys, unless one exists; returns the one that exists. */
   initPlatform(platform: PlatformRecord, keys: ApiKeyRecord[]): Promise<PlatformRecord>;
@@ -356,15 +359,19 @@ export interface Store {
   listApiKeys(platformId: string): Promise<ApiKeyRecord[]>;
   /** Revoke a key. Returns false if there was none with this hash. */
   deleteApiKey(hash: string): Promise<boolean>;
+}
 
-  // Connected accounts
+/** Connected accounts (the API). */
+export interface AccountStore {
   createAccount(account: AccountRecord): Promise<void>;
   getAccount(id: string): Promise<AccountRecord | null>;
   /** Replace the account object (and optionally its connection modes and deauthorization). */
   updateAccount(id: string, object: JsonObject, changes?: AccountChanges): Promise<void>;
   listAccounts(platformId: string, page: PageQuery, filter?: AccountFilter): Promise<Page<AccountRecord>>;
+}
 
-  // Webhook endpoints
+/** Webhook endpoints, and the hidden ones of listen sessions (the API, routing). */
+export interface EndpointStore {
   createEndpoint(endpoint: EndpointRecord): Promise<void>;
   /** Either kind of endpoint: callers serving `/v1/webhook_endpoints` check `listenKey`. */
   getEndpoint(id: string): Promise<EndpointRecord | null>;
@@ -387,8 +394,10 @@ export interface Store {
   listRoutableEndpoints(ownerAccountIds: string[]): Promise<EndpointRecord[]>;
   /** Every endpoint with this listen key, whatever its status, oldest first. */
   findListenEndpoints(listenKey: string): Promise<EndpointRecord[]>;
+}
 
-  // Events and deliveries
+/** Events, their deliveries and attempts, as the API reads and publishes them. */
+export interface EventStore {
   /**
    * Store an event and its deliveries atomically, with the change the event
    * records (`effect`) in the same transaction: no crash can keep one
@@ -400,7 +409,11 @@ export interface Store {
   listEvents(query: EventQuery): Promise<Page<StoredEvent>>;
   getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null>;
   listDeliveries(eventId: string): Promise<DeliveryRecord[]>;
+  listAttempts(query: AttemptQuery): Promise<Page<AttemptRecord>>;
+}
 
+/** What the delivery engine and the node around it use: claims, results, leases, wake-ups. */
+export interface DeliveryStore {
   /**
    * Claim due deliveries: status pending, nextAttemptAt <= now, no live lease,
    * of the kind `options.listen` asks for (ordinary by default) and, when
@@ -408,6 +421,25 @@ export interface Store {
    * concurrency (several nodes on PostgreSQL).
    */
   claimDue(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
+   * Record attempts and apply their outcomes in one transaction: delivered
+   * (and the endpoint's lastSuccessAt), rescheduled, failed (and disable the
+   * endpoint, cancelling its other pending deliveries), manual resend.
+   */
+  recordAttempts(results: AttemptResult[]): Promise<void>;
+  /**
+   * `recordAttempts(results)`, then `claimDue(claim)`: the delivery engine's
+   * step under load, in one call (on SQLite one transaction and one trip to
+   * the writer thread). The claim sees the recorded outcomes.
+   */
+  recordAndClaim(results: AttemptResult[], claim: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /**
+   * Call `listener` when another node (or this one) committed webhook
+   * deliveries nobody has claimed, so an idle engine claims them now rather
+   * than at its next survey. Returns the unsubscribe. SQLite: never called
+   * (one server owns the file, and it wakes its own engine).
+   */
+  watchDue(listener: () => void): () => void;
   /**
    * Make the pending deliveries of these endpoints that are scheduled after
    * `now` due at `now`, unless a live lease holds them: when a listen client
@@ -444,33 +476,15 @@ export interface Store {
     now: number,
   ): Promise<{ dropped: number; pending: number }>;
   /**
-   * Record attempts and apply their outcomes in one transaction: delivered
-   * (and the endpoint's lastSuccessAt), rescheduled, failed (and disable the
-   * endpoint, cancelling its other pending deliveries), manual resend.
-   */
-  recordAttempts(results: AttemptResult[]): Promise<void>;
-  /**
-   * `recordAttempts(results)`, then `claimDue(claim)`: the delivery engine's
-   * step under load, in one call (on SQLite one transaction and one trip to
-   * the writer thread). The claim sees the recorded outcomes.
-   */
-  recordAndClaim(results: AttemptResult[], claim: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /**
-   * Call `listener` when another node (or this one) committed webhook
-   * deliveries nobody has claimed, so an idle engine claims them now rather
-   * than at its next survey. Returns the unsubscribe. SQLite: never called
-   * (one server owns the file, and it wakes its own engine).
-   */
-  watchDue(listener: () => void): () => void;
-  /**
    * Earliest nextAttemptAt of a pending webhook delivery, or null.
    * Listen-session deliveries are left out: a backlog waiting for a
    * disconnected listen client is not due work.
    */
   nextDueAt(): Promise<number | null>;
-  listAttempts(query: AttemptQuery): Promise<Page<AttemptRecord>>;
+}
 
-  // Idempotency
+/** Idempotency keys (the API middleware). */
+export interface IdempotencyStore {
   getIdempotency(scope: string, key: string): Promise<IdempotencyRecord | null>;
   /** Insert unless present. Returns false if a record for (scope, key) already existed. */
   putIdempotency(record: IdempotencyRecord): Promise<boolean>;
@@ -488,10 +502,12 @@ export interface Store {
   completeIdempotency(scope: string, key: string, statusCode: number, responseBody: string): Promise<void>;
   /** Drop a reservation whose request saves nothing (it was refused before it ran). */
   releaseIdempotency(scope: string, key: string): Promise<void>;
+}
 
+/** Upkeep the server runs on timers. */
+export interface RetentionStore {
   /** Remove events (with deliveries and attempts) created before `eventsBefore`, and idempotency records before `idempotencyBefore`. */
   prune(eventsBefore: number, idempotencyBefore: number): Promise<{ events: number; idempotency: number }>;
-
   /**
    * Keep the delivery queue cheap to read; the server calls it every few
    * seconds. Every claim and result rewrites delivery rows; PostgreSQL keeps
@@ -502,6 +518,20 @@ export interface Store {
    */
   maintain(): Promise<MaintenanceReport>;
 }
+
+/**
+ * The storage contract, split by who uses it; both engines implement all of it
+ * and pass one conformance suite (test/store/conformance.ts).
+ */
+export interface Store
+  extends StoreLifecycle,
+    PlatformStore,
+    AccountStore,
+    EndpointStore,
+    EventStore,
+    DeliveryStore,
+    IdempotencyStore,
+    RetentionStore {}
 
 export interface MaintenanceReport {
   /** Whether the deliveries table was vacuumed by this call. */
