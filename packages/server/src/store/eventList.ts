@@ -18,6 +18,7 @@
  * Engines differ only in placeholders, booleans and collation (the dialect).
  */
 
+import type { RunSql } from './listQuery.js';
 import { cursorNotFound, finishPage, planPage } from './paging.js';
 import type { CreatedRange, EventQuery, Page, TypeFilter } from './types.js';
 
@@ -166,9 +167,6 @@ export function owedCountSql(bound: number, d: SqlDialect): Sql {
     values: p.values,
   };
 }
-
-/** Runs one statement for `listEvents`: each engine's own connection. */
-export type RunSql = <R>(sql: Sql) => Promise<R[]>;
 
 /**
  * `Store.listEvents` for both engines: resolve the cursor, expand type

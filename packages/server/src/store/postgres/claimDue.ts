@@ -95,16 +95,21 @@ JOIN webhook_endpoints w ON w.id = c.endpoint_id
 ORDER BY ch.due_at, c.id`;
 }
 
-const SOURCES: readonly Source[] = ['only', 'window', 'all'];
-/** By [listen][source]: one prepared statement (name and text) per variant. */
-const CLAIM = [false, true].map((listen) =>
-  Object.fromEntries(
-    SOURCES.map((source) => [
-      source,
-      { name: `sb_claim_${listen ? 'listen' : 'due'}_${source}`, text: claimSql(listen, source) },
-    ]),
-  ),
-) as Array<Record<Source, { name: string; text: string }>>;
+/** The statements claims use: webhook deliveries from any source; listen ones never from the window (a
+ * shallow claim is for webhook endpoints only). One prepared statement (name and text) each. */
+const VARIANTS: ReadonlyArray<[listen: boolean, source: Source]> = [
+  [false, 'only'],
+  [false, 'window'],
+  [false, 'all'],
+  [true, 'only'],
+  [true, 'all'],
+];
+const CLAIM = new Map(
+  VARIANTS.map(([listen, source]) => [
+    `${listen}:${source}`,
+    { name: `sb_claim_${listen ? 'listen' : 'due'}_${source}`, text: claimSql(listen, source) },
+  ]),
+);
 
 /** Claim due deliveries; safe with several nodes claiming at once. */
 export async function claimDue(db: Queryable, o: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -113,7 +118,7 @@ export async function claimDue(db: Queryable, o: ClaimOptions): Promise<ClaimedD
   if (only !== undefined && only.length === 0) return [];
   const listen = o.listen === true;
   const source: Source = only !== undefined ? 'only' : o.shallow === true && !listen ? 'window' : 'all';
-  const statement = CLAIM[listen ? 1 : 0]![source];
+  const statement = CLAIM.get(`${listen}:${source}`)!;
   const params: unknown[] = [
     o.now,
     o.excludeEndpointIds,

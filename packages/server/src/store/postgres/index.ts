@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { withTypedErrors } from '../errors.js';
-import { listEvents, type Sql, type SqlDialect } from '../eventList.js';
-import { cursorNotFound, finishPage, planPage } from '../paging.js';
+import { listEvents, type SqlDialect } from '../eventList.js';
+import { listPage, type RunSql } from '../listQuery.js';
+import { finishPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import {
   ACCOUNT_COLUMNS,
@@ -99,27 +100,6 @@ const POSTGRES_DIALECT: SqlDialect = {
 const PLATFORM_SELECT = 'SELECT id, application_id, name, created_at FROM platforms LIMIT 1';
 const API_KEY_COLUMNS = 'hash, platform_id, livemode, hint, created_at';
 
-/** A WHERE clause with numbered parameters, built up condition by condition. */
-class Where {
-  readonly conditions: string[] = [];
-  readonly params: unknown[] = [];
-
-  /** The placeholder for a new parameter. */
-  param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
-
-  add(condition: string): this {
-    this.conditions.push(condition);
-    return this;
-  }
-
-  toString(): string {
-    return this.conditions.length === 0 ? '' : `WHERE ${this.conditions.join(' AND ')}`;
-  }
-}
-
 /** The PostgreSQL store: several nodes may share one database (SKIP LOCKED claims, leases). */
 export function createPostgresStore(options: PostgresStoreOptions): Store {
   return withTypedErrors<Store>(new PostgresStore(options), isPostgresUnavailable);
@@ -179,40 +159,9 @@ class PostgresStore implements Store {
     return (await db.query(sql, params)).rowCount ?? 0;
   }
 
-  /**
-   * One page of `select` (which ends in a FROM clause), newest first by `seq`.
-   * `scope(w)` adds the conditions that define the list; the cursor must name
-   * a row within them.
-   */
-  private async page<R extends pg.QueryResultRow>(
-    select: string,
-    seqColumn: string,
-    table: string,
-    scope: (w: Where) => void,
-    filter: (w: Where) => void,
-    page: PageQuery,
-  ) {
-    const plan = planPage(page);
-    const where = new Where();
-    scope(where);
-    filter(where);
-    if (plan.cursorId !== null) {
-      const cursorWhere = new Where();
-      scope(cursorWhere);
-      cursorWhere.add(`id = ${cursorWhere.param(plan.cursorId)}`);
-      const cursor = await this.one<{ seq: number }>(
-        `SELECT seq FROM ${table} ${cursorWhere}`,
-        cursorWhere.params,
-      );
-      if (cursor === undefined) throw cursorNotFound(plan.cursorId);
-      where.add(`${seqColumn} ${plan.comparison} ${where.param(cursor.seq)}`);
-    }
-    const rows = await this.rows<R>(
-      `${select} ${where} ORDER BY ${seqColumn} ${plan.order} LIMIT ${where.param(plan.fetch)}`,
-      where.params,
-    );
-    return { rows, plan };
-  }
+  /** A statement on the pool, for the shared query helpers (listQuery.ts, eventList.ts). */
+  private readonly runSql: RunSql = async <R>(sql: { text: string; values: unknown[] }) =>
+    this.rows<R & pg.QueryResultRow>(sql.text, sql.values);
 
   async migrate(): Promise<void> {
     await migrate(this.pool, this.schema);
@@ -323,21 +272,24 @@ class PostgresStore implements Store {
     page: PageQuery,
     filter: AccountFilter = {},
   ): Promise<Page<AccountRecord>> {
-    const { rows, plan } = await this.page<AccountRow>(
-      `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
-      'seq',
-      'accounts',
-      (w) => w.add(`platform_id = ${w.param(platformId)}`),
-      (w) => {
-        if (filter.seenByKeyOfMode === 'live') w.add('connected_live');
-        if (filter.seenByKeyOfMode === 'test') w.add('(connected_test OR connected_live)');
-        if (filter.created) {
-          const { from, before } = createdMsBounds(filter.created);
-          if (from !== null) w.add(`created_at >= ${w.param(from)}`);
-          if (before !== null) w.add(`created_at < ${w.param(before)}`);
-        }
+    const { rows, plan } = await listPage<AccountRow>(
+      {
+        select: `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
+        table: 'accounts',
+        scope: (w) => w.add(`platform_id = ${w.param(platformId)}`),
+        filter: (w) => {
+          if (filter.seenByKeyOfMode === 'live') w.add('connected_live');
+          if (filter.seenByKeyOfMode === 'test') w.add('(connected_test OR connected_live)');
+          if (filter.created) {
+            const { from, before } = createdMsBounds(filter.created);
+            if (from !== null) w.add(`created_at >= ${w.param(from)}`);
+            if (before !== null) w.add(`created_at < ${w.param(before)}`);
+          }
+        },
+        page,
       },
-      page,
+      POSTGRES_DIALECT.placeholder,
+      this.runSql,
     );
     return finishPage(rows.map(toAccount), plan);
   }
@@ -430,18 +382,20 @@ class PostgresStore implements Store {
     livemode: boolean,
     page: PageQuery,
   ): Promise<Page<EndpointRecord>> {
-    const { rows, plan } = await this.page<EndpointRow>(
-      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
-      'seq',
-      'webhook_endpoints',
-      // Listen-session endpoints are never listed, nor usable as a cursor.
-      (w) =>
-        w
-          .add(`owner_account_id = ${w.param(ownerAccountId)}`)
-          .add(`livemode = ${w.param(livemode)}`)
-          .add('listen_key IS NULL'),
-      () => {},
-      page,
+    const { rows, plan } = await listPage<EndpointRow>(
+      {
+        select: `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
+        table: 'webhook_endpoints',
+        // Listen-session endpoints are never listed, nor usable as a cursor.
+        scope: (w) =>
+          w
+            .add(`owner_account_id = ${w.param(ownerAccountId)}`)
+            .add(`livemode = ${w.param(livemode)}`)
+            .add('listen_key IS NULL'),
+        page,
+      },
+      POSTGRES_DIALECT.placeholder,
+      this.runSql,
     );
     return finishPage(rows.map(toEndpoint), plan);
   }
@@ -504,13 +458,7 @@ class PostgresStore implements Store {
   }
 
   async listEvents(q: EventQuery): Promise<Page<StoredEvent>> {
-    return listEvents(
-      q,
-      POSTGRES_DIALECT,
-      EVENT_COLUMNS,
-      async <R>(sql: Sql) => this.rows<R & pg.QueryResultRow>(sql.text, sql.values),
-      toEvent,
-    );
+    return listEvents(q, POSTGRES_DIALECT, EVENT_COLUMNS, this.runSql, toEvent);
   }
 
   async getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null> {
@@ -640,16 +588,18 @@ class PostgresStore implements Store {
   }
 
   async listAttempts(q: AttemptQuery): Promise<Page<AttemptRecord>> {
-    const { rows, plan } = await this.page<AttemptRow>(
-      `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
-      'seq',
-      'delivery_attempts',
-      (w) => {
-        if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
-        if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
+    const { rows, plan } = await listPage<AttemptRow>(
+      {
+        select: `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
+        table: 'delivery_attempts',
+        scope: (w) => {
+          if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
+          if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
+        },
+        page: q,
       },
-      () => {},
-      q,
+      POSTGRES_DIALECT.placeholder,
+      this.runSql,
     );
     return finishPage(rows.map(toAttempt), plan);
   }

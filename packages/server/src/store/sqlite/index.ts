@@ -1,7 +1,8 @@
 import { withTypedErrors } from '../errors.js';
-import { listEvents, type Sql, type SqlDialect } from '../eventList.js';
+import { listEvents, type SqlDialect } from '../eventList.js';
+import { listPage, type RunSql } from '../listQuery.js';
 import { loadMigrations } from '../migrations.js';
-import { cursorNotFound, finishPage, planPage } from '../paging.js';
+import { finishPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import {
   ACCOUNT_COLUMNS,
@@ -96,22 +97,6 @@ const SQLITE_DIALECT: SqlDialect = {
   rowKey: 'seq',
 };
 
-/** A WHERE clause with positional parameters, built up condition by condition. */
-class Where {
-  readonly conditions: string[] = [];
-  readonly params: unknown[] = [];
-
-  add(condition: string, ...params: unknown[]): this {
-    this.conditions.push(condition);
-    this.params.push(...params);
-    return this;
-  }
-
-  toString(): string {
-    return this.conditions.length === 0 ? '' : `WHERE ${this.conditions.join(' AND ')}`;
-  }
-}
-
 /** The SQLite store: one file, one writer, WAL, group-committed event appends. */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   return options.thread === 'main' ? openSqliteStoreInThread(options) : createSqliteWorkerStore(options);
@@ -144,37 +129,9 @@ class SqliteStore implements Store {
     return this.conn.stmt(sql).run(...params).changes;
   }
 
-  /**
-   * One page of `select` (which ends in a FROM clause, its table aliased or
-   * not), newest first by `seq`. The cursor must name a row of `scope`.
-   */
-  private page<R>(
-    select: string,
-    seqColumn: string,
-    where: Where,
-    scope: Where,
-    table: string,
-    page: PageQuery,
-  ) {
-    const plan = planPage(page);
-    if (plan.cursorId !== null) {
-      const cursorScope = new Where().add('id = ?', plan.cursorId);
-      cursorScope.conditions.push(...scope.conditions);
-      cursorScope.params.push(...scope.params);
-      const cursor = this.get<{ seq: number }>(
-        `SELECT seq FROM ${table} ${cursorScope}`,
-        ...cursorScope.params,
-      );
-      if (cursor === undefined) throw cursorNotFound(plan.cursorId);
-      where.add(`${seqColumn} ${plan.comparison} ?`, cursor.seq);
-    }
-    const rows = this.all<R>(
-      `${select} ${where} ORDER BY ${seqColumn} ${plan.order} LIMIT ?`,
-      ...where.params,
-      plan.fetch,
-    );
-    return { rows, plan };
-  }
+  /** A statement on this connection, for the shared query helpers (listQuery.ts, eventList.ts). */
+  private readonly runSql: RunSql = async <R>(sql: { text: string; values: unknown[] }) =>
+    this.all<R>(sql.text, ...sql.values);
 
   async migrate(): Promise<void> {
     const migrations = loadMigrations(MIGRATIONS_DIR);
@@ -302,21 +259,24 @@ class SqliteStore implements Store {
     page: PageQuery,
     filter: AccountFilter = {},
   ): Promise<Page<AccountRecord>> {
-    const where = new Where().add('platform_id = ?', platformId);
-    if (filter.seenByKeyOfMode === 'live') where.add('connected_live = 1');
-    if (filter.seenByKeyOfMode === 'test') where.add('(connected_test = 1 OR connected_live = 1)');
-    if (filter.created) {
-      const { from, before } = createdMsBounds(filter.created);
-      if (from !== null) where.add('created_at >= ?', from);
-      if (before !== null) where.add('created_at < ?', before);
-    }
-    const { rows, plan } = this.page<AccountRow>(
-      `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
-      'seq',
-      where,
-      new Where().add('platform_id = ?', platformId),
-      'accounts',
-      page,
+    const { rows, plan } = await listPage<AccountRow>(
+      {
+        select: `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
+        table: 'accounts',
+        scope: (w) => w.add(`platform_id = ${w.param(platformId)}`),
+        filter: (w) => {
+          if (filter.seenByKeyOfMode === 'live') w.add('connected_live = 1');
+          if (filter.seenByKeyOfMode === 'test') w.add('(connected_test = 1 OR connected_live = 1)');
+          if (filter.created) {
+            const { from, before } = createdMsBounds(filter.created);
+            if (from !== null) w.add(`created_at >= ${w.param(from)}`);
+            if (before !== null) w.add(`created_at < ${w.param(before)}`);
+          }
+        },
+        page,
+      },
+      SQLITE_DIALECT.placeholder,
+      this.runSql,
     );
     return finishPage(rows.map(toAccount), plan);
   }
@@ -398,19 +358,20 @@ class SqliteStore implements Store {
     livemode: boolean,
     page: PageQuery,
   ): Promise<Page<EndpointRecord>> {
-    // Listen-session endpoints are never listed, nor usable as a cursor.
-    const scope = () =>
-      new Where()
-        .add('owner_account_id = ?', ownerAccountId)
-        .add('livemode = ?', bit(livemode))
-        .add('listen_key IS NULL');
-    const { rows, plan } = this.page<EndpointRow>(
-      `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
-      'seq',
-      scope(),
-      scope(),
-      'webhook_endpoints',
-      page,
+    const { rows, plan } = await listPage<EndpointRow>(
+      {
+        select: `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
+        table: 'webhook_endpoints',
+        // Listen-session endpoints are never listed, nor usable as a cursor.
+        scope: (w) =>
+          w
+            .add(`owner_account_id = ${w.param(ownerAccountId)}`)
+            .add(`livemode = ${w.param(bit(livemode))}`)
+            .add('listen_key IS NULL'),
+        page,
+      },
+      SQLITE_DIALECT.placeholder,
+      this.runSql,
     );
     return finishPage(rows.map(toEndpoint), plan);
   }
@@ -453,13 +414,7 @@ class SqliteStore implements Store {
   }
 
   async listEvents(q: EventQuery): Promise<Page<StoredEvent>> {
-    return listEvents(
-      q,
-      SQLITE_DIALECT,
-      EVENT_COLUMNS,
-      async <R>(sql: Sql) => this.all<R>(sql.text, ...sql.values),
-      toEvent,
-    );
+    return listEvents(q, SQLITE_DIALECT, EVENT_COLUMNS, this.runSql, toEvent);
   }
 
   async getDelivery(eventId: string, endpointId: string): Promise<DeliveryRecord | null> {
@@ -559,19 +514,18 @@ class SqliteStore implements Store {
   }
 
   async listAttempts(q: AttemptQuery): Promise<Page<AttemptRecord>> {
-    const scope = () => {
-      const w = new Where();
-      if (q.eventId !== undefined) w.add('event_id = ?', q.eventId);
-      if (q.endpointId !== undefined) w.add('endpoint_id = ?', q.endpointId);
-      return w;
-    };
-    const { rows, plan } = this.page<AttemptRow>(
-      `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
-      'seq',
-      scope(),
-      scope(),
-      'delivery_attempts',
-      q,
+    const { rows, plan } = await listPage<AttemptRow>(
+      {
+        select: `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
+        table: 'delivery_attempts',
+        scope: (w) => {
+          if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
+          if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
+        },
+        page: q,
+      },
+      SQLITE_DIALECT.placeholder,
+      this.runSql,
     );
     return finishPage(rows.map(toAttempt), plan);
   }
