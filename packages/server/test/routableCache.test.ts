@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../src/clock.js';
 import { createSqliteStore } from '../src/store/index.js';
-import { RoutableCache } from '../src/store/sqlite/routableCache.js';
+import { RoutableCache } from '../src/store/routableCache.js';
 import type { EndpointRecord } from '../src/store/types.js';
 import { endpoint, PLATFORM } from './store/conformance.js';
 

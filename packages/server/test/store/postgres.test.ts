@@ -62,6 +62,37 @@ describe('PostgreSQL store', () => {
     return { schema, stores: list };
   }
 
+  it('a key revoked or an endpoint changed on one node is dropped from the caches of the others', async () => {
+    const { stores: list } = stores(2);
+    const [a, b] = list as [Store, Store];
+    await a.migrate();
+    const key = {
+      hash: 'h'.repeat(64),
+      platformId: PLATFORM.id,
+      livemode: false,
+      hint: 'sk_test_…0001',
+      createdAt: T0,
+    };
+    await a.initPlatform(PLATFORM, [key]);
+    // B reads both (and, once it listens, keeps them).
+    await expect
+      .poll(
+        async () =>
+          (await b.findApiKey(key.hash)) !== null &&
+          (await b.listRoutableEndpoints([PLATFORM.id])).length === 0,
+      )
+      .toBe(true);
+    await b.findApiKey(key.hash);
+    await a.createEndpoint(endpoint('we_1'));
+    await expect
+      .poll(async () => (await b.listRoutableEndpoints([PLATFORM.id])).map((e) => e.id))
+      .toEqual(['we_1']);
+    await a.updateEndpoint('we_1', { status: 'disabled', disabledReason: 'test' });
+    await expect.poll(async () => (await b.listRoutableEndpoints([PLATFORM.id])).length).toBe(0);
+    expect(await a.deleteApiKey(key.hash)).toBe(true);
+    await expect.poll(async () => b.findApiKey(key.hash)).toBeNull();
+  });
+
   it('nodes migrating at once take turns', async () => {
     const { stores: list } = stores(3);
     await Promise.all(list.map((s) => s.migrate()));

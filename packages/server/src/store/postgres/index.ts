@@ -4,6 +4,7 @@ import { listEvents, type SqlDialect } from '../eventList.js';
 import { listPage, type RunSql } from '../listQuery.js';
 import { finishPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
+import { RoutableCache, resultsChangeEndpoints } from '../routableCache.js';
 import {
   ACCOUNT_COLUMNS,
   type AccountRow,
@@ -56,8 +57,8 @@ import type {
 import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.js';
 import { appendOne, EventAppender, updateAccountSql } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
-import { DueNotifier } from './dueNotifier.js';
 import { migrate } from './migrate.js';
+import { NodeSignals } from './nodeSignals.js';
 import {
   createPool,
   isPostgresUnavailable,
@@ -121,7 +122,16 @@ class PostgresStore implements Store {
   private readonly vacuumAfterRows: number;
   /** Delivery rows rewritten by claims and results since `maintain()` last looked. */
   private churned = 0;
-  private readonly due: DueNotifier;
+  private readonly signals: NodeSignals;
+  /**
+   * Caches for what every request reads (its API key, a publish's endpoints),
+   * trusted only while this node listens for other nodes' changes
+   * (nodeSignals.ts); set up on first use.
+   */
+  private readonly keyCache = new Map<string, ApiKeyRecord>();
+  private keyGeneration = 0;
+  private readonly routable = new RoutableCache(1000, Date.now);
+  private cachesWatched = false;
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'public';
@@ -130,13 +140,34 @@ class PostgresStore implements Store {
     this.relaxed = createPool(options.connectionString, this.schema, 4, { synchronous_commit: 'off' });
     this.appender = new EventAppender(this.pool);
     this.vacuumAfterRows = options.vacuumAfterRows ?? 10_000;
-    this.due = new DueNotifier(options.connectionString, this.schema, (channel) =>
-      this.pool.query('SELECT pg_notify($1, $2)', [channel, '']),
+    this.signals = new NodeSignals(options.connectionString, this.schema, (channel, topic) =>
+      this.pool.query('SELECT pg_notify($1, $2)', [channel, topic]),
     );
   }
 
   watchDue(listener: () => void): () => void {
-    return this.due.watch(listener);
+    return this.signals.watch('due', listener);
+  }
+
+  /** The caches can be used: this node listens for other nodes' changes. */
+  private cachesUsable(): boolean {
+    if (!this.cachesWatched) {
+      this.cachesWatched = true;
+      this.signals.watch('keys', () => this.dropKeys());
+      this.signals.watch('endpoints', () => this.routable.invalidate());
+    }
+    return this.signals.listening;
+  }
+
+  private dropKeys(): void {
+    this.keyGeneration++;
+    this.keyCache.clear();
+  }
+
+  /** An endpoint changed here: drop it from every node's cache. */
+  private endpointsChanged(): void {
+    this.routable.invalidate();
+    this.signals.signal('endpoints');
   }
 
   private async rows<R extends pg.QueryResultRow>(
@@ -173,7 +204,7 @@ class PostgresStore implements Store {
 
   async close(): Promise<void> {
     if (this.pool.ended) return;
-    await this.due.close();
+    await this.signals.close();
     await this.appender.drain();
     await Promise.all([this.pool.end(), this.relaxed.end()]);
   }
@@ -223,12 +254,27 @@ class PostgresStore implements Store {
   }
 
   async findApiKey(hash: string): Promise<ApiKeyRecord | null> {
+    // Only keys found are kept: a key created on another node is found at its first use.
+    const usable = this.cachesUsable();
+    const cached = usable ? this.keyCache.get(hash) : undefined;
+    if (cached) return cached;
+    const generation = this.keyGeneration;
     const row = await this.one<ApiKeyRow>(`SELECT ${API_KEY_COLUMNS} FROM api_keys WHERE hash = $1`, [hash]);
-    return row === undefined ? null : toApiKey(row);
+    const record = row === undefined ? null : toApiKey(row);
+    // Not kept if a revocation was heard meanwhile: the row read may be the revoked key.
+    if (record && usable && generation === this.keyGeneration) {
+      if (this.keyCache.size >= 1000) this.keyCache.clear();
+      this.keyCache.set(hash, record);
+    }
+    return record;
   }
 
   async deleteApiKey(hash: string): Promise<boolean> {
-    return (await this.run('DELETE FROM api_keys WHERE hash = $1', [hash])) > 0;
+    const deleted = (await this.run('DELETE FROM api_keys WHERE hash = $1', [hash])) > 0;
+    this.dropKeys();
+    // Every other node forgets it too.
+    if (deleted) this.signals.signal('keys');
+    return deleted;
   }
 
   async listApiKeys(platformId: string): Promise<ApiKeyRecord[]> {
@@ -322,6 +368,8 @@ class PostgresStore implements Store {
       );
     } catch (err) {
       throw mapWriteError(err, `Webhook endpoint ${w.id}`);
+    } finally {
+      this.endpointsChanged();
     }
   }
 
@@ -334,6 +382,14 @@ class PostgresStore implements Store {
   }
 
   async updateEndpoint(id: string, patch: EndpointPatch): Promise<EndpointRecord | null> {
+    try {
+      return await this.updateEndpointRow(id, patch);
+    } finally {
+      this.endpointsChanged();
+    }
+  }
+
+  private updateEndpointRow(id: string, patch: EndpointPatch): Promise<EndpointRecord | null> {
     return transaction(this.pool, async (client) => {
       const row = await this.one<EndpointRow>(
         `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 FOR UPDATE`,
@@ -370,11 +426,15 @@ class PostgresStore implements Store {
   }
 
   async deleteEndpoint(id: string): Promise<boolean> {
-    return transaction(this.pool, async (client) => {
-      const deleted = (await this.run('DELETE FROM webhook_endpoints WHERE id = $1', [id], client)) > 0;
-      if (deleted) await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [[id]]));
-      return deleted;
-    });
+    try {
+      return await transaction(this.pool, async (client) => {
+        const deleted = (await this.run('DELETE FROM webhook_endpoints WHERE id = $1', [id], client)) > 0;
+        if (deleted) await client.query(prepared('sb_cancel_pending', CANCEL_PENDING, [[id]]));
+        return deleted;
+      });
+    } finally {
+      this.endpointsChanged();
+    }
   }
 
   async listEndpoints(
@@ -410,6 +470,11 @@ class PostgresStore implements Store {
 
   async listRoutableEndpoints(ownerAccountIds: string[]): Promise<EndpointRecord[]> {
     if (ownerAccountIds.length === 0) return [];
+    if (this.cachesUsable()) return this.routable.get(ownerAccountIds, (owners) => this.readRoutable(owners));
+    return this.readRoutable(ownerAccountIds);
+  }
+
+  private async readRoutable(ownerAccountIds: string[]): Promise<EndpointRecord[]> {
     const rows = await this.rows<EndpointRow>(
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints
        WHERE owner_account_id = ANY ($1::text[]) AND status = 'enabled' ORDER BY seq`,
@@ -431,7 +496,7 @@ class PostgresStore implements Store {
   async appendEvent(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
     await this.append(event, deliveries, effect);
     // Webhook deliveries left for a claim: whichever node is idle takes them now.
-    if (deliveries.some((d) => d.lease === undefined && d.listen !== true)) this.due.notify();
+    if (deliveries.some((d) => d.lease === undefined && d.listen !== true)) this.signals.signal('due');
   }
 
   private append(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
@@ -523,7 +588,7 @@ class PostgresStore implements Store {
       return { released: released.rowCount ?? 0, deadNodes: gone.rows.map((r) => r.id) };
     });
     // The silent node's deliveries are due: every live node may take them.
-    if (outcome.released > 0) this.due.notify();
+    if (outcome.released > 0) this.signals.signal('due');
     return outcome;
   }
 
@@ -568,7 +633,12 @@ class PostgresStore implements Store {
   }
 
   async recordAttempts(results: AttemptResult[]): Promise<void> {
-    await recordAttempts(this.relaxed, results);
+    try {
+      await recordAttempts(this.relaxed, results);
+    } finally {
+      // An endpoint disabled by these results routes nothing more, on any node.
+      if (resultsChangeEndpoints(results)) this.endpointsChanged();
+    }
     this.churned += results.length;
   }
 

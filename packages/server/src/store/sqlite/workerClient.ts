@@ -8,9 +8,9 @@
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { StoreError, type StoreErrorCode } from '../errors.js';
+import { CHANGES_ENDPOINTS, RoutableCache, resultsChangeEndpoints } from '../routableCache.js';
 import type { AttemptResult, EndpointRecord, Store } from '../types.js';
 import type { SqliteStoreOptions } from './index.js';
-import { CHANGES_ENDPOINTS, RoutableCache, resultsChangeEndpoints } from './routableCache.js';
 import type { OpenReply, StoreCall, StoreReply, WireError } from './workerProtocol.js';
 
 /** How long the writer may take to open the database before the start fails. */

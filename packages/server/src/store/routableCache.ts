@@ -1,14 +1,14 @@
 /**
- * The routable endpoints of an owner set, kept on the server's thread: every
+ * The routable endpoints of an owner set, kept in the server's process: every
  * publish asks for them (routing's input), and each ask would otherwise be a
- * trip to the SQLite writer thread. One server owns a SQLite file and every
- * write passes through this store, so the cache is dropped whenever an
- * endpoint may have changed; entries also expire after `ttlMs` (what they
- * carry besides routing, an endpoint's last success and failing time, may be
- * that old).
+ * trip to the SQLite writer thread or to PostgreSQL. The cache is dropped
+ * whenever an endpoint may have changed: on SQLite every write passes through
+ * the store that holds it; on PostgreSQL other nodes say so (nodeSignals.ts).
+ * Entries also expire after `ttlMs` (what they carry besides routing, an
+ * endpoint's last success and failing time, may be that old).
  */
 
-import type { AttemptResult, EndpointRecord } from '../types.js';
+import type { AttemptResult, EndpointRecord } from './types.js';
 
 /** Store operations after which routing may differ. */
 export const CHANGES_ENDPOINTS: ReadonlySet<string> = new Set([
