@@ -123,7 +123,7 @@ export function createDeliveryEngine(options: EngineOptions): DeliveryEngine {
 
   const slots = new Slots(maxInFlight, perEndpoint);
   const policy = new ClaimPolicy(slots, surveyEveryMs);
-  const recorder = new Recorder((batch) => store.recordAttempts([...batch]));
+  const recorder = new Recorder((batch) => store.recordAttempts(batch));
   // The node has room again at an eighth of its slots free, not one: a claim per finished attempt would cost
   // more than the attempt.
   const nodeRefillAt = Math.max(1, Math.floor(maxInFlight / 8));

@@ -7,7 +7,7 @@
 
 import type { AttemptResult } from '../store/types.js';
 
-export type WriteResults = (batch: readonly AttemptResult[]) => Promise<void>;
+export type WriteResults = (batch: AttemptResult[]) => Promise<void>;
 
 export class Recorder {
   private pendingResults: AttemptResult[] = [];
