@@ -3,6 +3,7 @@
 import { Pool } from 'undici';
 import { now } from './clock.js';
 import { eventIdOf } from './eventId.js';
+import { closedLoop, type LoopResult } from './load.js';
 
 export interface Published {
   ok: boolean;
@@ -91,4 +92,37 @@ export class ApiClient {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** What `publishAll` did: the loop's tally, how many were accepted, and when the first was. */
+export interface PublishRun {
+  loop: LoopResult;
+  /** When the first publish was accepted (the start of an end-to-end timing). */
+  firstAccepted: number;
+}
+
+/**
+ * Publish `body` `total` times, `concurrency` at a time (a closed loop),
+ * counting into `progress.published` as answers arrive.
+ */
+export async function publishAll(
+  api: ApiClient,
+  body: string,
+  concurrency: number,
+  total: number,
+  progress: { published: number } = { published: 0 },
+): Promise<PublishRun> {
+  let firstAccepted = Number.POSITIVE_INFINITY;
+  const loop = await closedLoop({
+    concurrency,
+    total,
+    request: async () => {
+      const r = await api.publish(body);
+      if (!r.ok) return r.error ?? 'failed';
+      progress.published++;
+      if (r.acceptedAt < firstAccepted) firstAccepted = r.acceptedAt;
+      return true;
+    },
+  });
+  return { loop, firstAccepted };
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { buildSignatureHeader } from '@switchboard/webhooks';
 import { Pool } from 'undici';
-import { ApiClient } from './api.js';
+import { ApiClient, publishAll } from './api.js';
 import { now } from './clock.js';
 import type { Context } from './context.js';
 import { closedLoop, openLoop } from './load.js';
@@ -161,19 +161,8 @@ export function relayThroughput(ctx: Context, events: number): Promise<DirectThr
         child.once('exit', (code) => reject(new Error(`the relay exited with ${code} during start`)));
       });
       api = new ApiClient(url, RELAY_KEY, concurrency);
-      const a = api;
       const body = publishBody('payout.paid', sizedObject(ctx.knob('BENCH_EVENT_BYTES')));
-      let firstAccepted = Number.POSITIVE_INFINITY;
-      const loop = await closedLoop({
-        concurrency,
-        total: events,
-        request: async () => {
-          const r = await a.publish(body);
-          if (!r.ok) return r.error ?? 'failed';
-          if (r.acceptedAt < firstAccepted) firstAccepted = r.acceptedAt;
-          return true;
-        },
-      });
+      const { loop, firstAccepted } = await publishAll(api, body, concurrency, events);
       if (loop.failed > 0) throw new Error(`relay baseline: ${loop.failed} failed, e.g. ${loop.failures[0]}`);
       const s = await sink.waitFor(events, ctx.knob('BENCH_STALL_SECONDS') * 1000);
       const elapsedMs = s.lastAt - firstAccepted;

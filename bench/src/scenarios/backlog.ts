@@ -17,11 +17,10 @@
  * artefact of the benchmark.
  */
 
-import { ApiClient } from '../api.js';
+import { ApiClient, publishAll } from '../api.js';
 import { directThroughput } from '../baselines.js';
 import { now, sleep } from '../clock.js';
 import type { Context } from '../context.js';
-import { closedLoop } from '../load.js';
 import { publishBody, sizedObject } from '../payloads.js';
 import { type Row, row } from '../results.js';
 import { type Engine, ServerProcess, TEST_KEY } from '../server.js';
@@ -63,21 +62,11 @@ export async function backlog(ctx: Context, engine: Engine): Promise<Row[]> {
     }, 500);
 
     const body = publishBody('payout.paid', sizedObject(ctx.knob('BENCH_EVENT_BYTES')));
-    const a = api;
-    let published = 0;
+    const progress = { published: 0 };
     const stopProgress = ctx.progress(
-      () => `${int(published)} of ${int(events)} published, server RSS ${mb(srv.memory().rssKb)}`,
+      () => `${int(progress.published)} of ${int(events)} published, server RSS ${mb(srv.memory().rssKb)}`,
     );
-    const loop = await closedLoop({
-      concurrency,
-      total: events,
-      request: async () => {
-        const r = await a.publish(body);
-        if (!r.ok) return r.error ?? 'failed';
-        published++;
-        return true;
-      },
-    }).finally(stopProgress);
+    const { loop } = await publishAll(api, body, concurrency, events, progress).finally(stopProgress);
     const publishRate = (loop.ok / (loop.endedAt - loop.startedAt)) * 1000;
     const afterPublish = server.memory();
 

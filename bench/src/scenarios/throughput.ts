@@ -6,10 +6,9 @@
  * the same number of direct signed POSTs to the same receiver.
  */
 
-import { ApiClient } from '../api.js';
+import { ApiClient, publishAll } from '../api.js';
 import { directThroughput, relayThroughput } from '../baselines.js';
 import type { Context } from '../context.js';
-import { closedLoop } from '../load.js';
 import { publishBody, sizedObject } from '../payloads.js';
 import { type Row, row } from '../results.js';
 import { type Engine, ServerProcess, TEST_KEY } from '../server.js';
@@ -53,22 +52,12 @@ export async function throughput(
     api = new ApiClient(server.url, TEST_KEY, concurrency);
     for (let i = 0; i < endpoints; i++) await api.createEndpoint(`http://127.0.0.1:${ports[i]}/ep${i}`);
     const body = publishBody('payout.paid', sizedObject(ctx.knob('BENCH_EVENT_BYTES')));
-    const a = api;
     const cpuBefore = server.cpuMs();
-    let firstAccepted = Number.POSITIVE_INFINITY;
-    let published = 0;
-    const stopProgress = ctx.progress(() => `${int(published)} of ${int(events)} published`);
-    const loop = await closedLoop({
-      concurrency,
-      total: events,
-      request: async () => {
-        const r = await a.publish(body);
-        if (!r.ok) return r.error ?? 'failed';
-        published++;
-        if (r.acceptedAt < firstAccepted) firstAccepted = r.acceptedAt;
-        return true;
-      },
-    }).finally(stopProgress);
+    const progress = { published: 0 };
+    const stopProgress = ctx.progress(() => `${int(progress.published)} of ${int(events)} published`);
+    const { loop, firstAccepted } = await publishAll(api, body, concurrency, events, progress).finally(
+      stopProgress,
+    );
     const deliveries = loop.ok * endpoints;
     const stopWait = ctx.progress(() => `waiting for ${int(deliveries)} deliveries`);
     const deadline = loop.endedAt + ctx.knob('BENCH_MAX_WAIT_SECONDS') * 1000;

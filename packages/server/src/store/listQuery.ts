@@ -6,7 +6,8 @@
  */
 
 import { cursorNotFound, type PagePlan, planPage } from './paging.js';
-import type { PageQuery } from './types.js';
+import { ACCOUNT_COLUMNS, ATTEMPT_COLUMNS, createdMsBounds, ENDPOINT_COLUMNS } from './rows.js';
+import type { AccountFilter, AttemptQuery, PageQuery } from './types.js';
 
 /** Runs one statement on the engine's connection and returns its rows. */
 export type RunSql = <R>(sql: { text: string; values: unknown[] }) => Promise<R[]>;
@@ -71,4 +72,64 @@ export async function listPage<R>(
     values: where.values,
   });
   return { rows, plan };
+}
+
+/** `bool(value)`: the engine's boolean parameter (0/1 for SQLite). */
+type Bool = (value: boolean) => unknown;
+
+/** The platform's connected accounts, as `listAccounts` pages them. */
+export function accountsQuery(
+  platformId: string,
+  page: PageQuery,
+  filter: AccountFilter,
+  bool: Bool,
+): ListQuery {
+  return {
+    select: `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
+    table: 'accounts',
+    scope: (w) => w.add(`platform_id = ${w.param(platformId)}`),
+    filter: (w) => {
+      if (filter.seenByKeyOfMode === 'live') w.add(`connected_live = ${w.param(bool(true))}`);
+      if (filter.seenByKeyOfMode === 'test')
+        w.add(`(connected_test = ${w.param(bool(true))} OR connected_live = ${w.param(bool(true))})`);
+      if (filter.created) {
+        const { from, before } = createdMsBounds(filter.created);
+        if (from !== null) w.add(`created_at >= ${w.param(from)}`);
+        if (before !== null) w.add(`created_at < ${w.param(before)}`);
+      }
+    },
+    page,
+  };
+}
+
+/** An account's webhook endpoints in one mode; listen-session endpoints are never listed, nor a cursor. */
+export function endpointsQuery(
+  ownerAccountId: string,
+  livemode: boolean,
+  page: PageQuery,
+  bool: Bool,
+): ListQuery {
+  return {
+    select: `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
+    table: 'webhook_endpoints',
+    scope: (w) =>
+      w
+        .add(`owner_account_id = ${w.param(ownerAccountId)}`)
+        .add(`livemode = ${w.param(bool(livemode))}`)
+        .add('listen_key IS NULL'),
+    page,
+  };
+}
+
+/** Delivery attempts of an event, an endpoint, or both. */
+export function attemptsQuery(q: AttemptQuery): ListQuery {
+  return {
+    select: `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
+    table: 'delivery_attempts',
+    scope: (w) => {
+      if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
+      if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
+    },
+    page: q,
+  };
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { withTypedErrors } from '../errors.js';
 import { listEvents, type SqlDialect } from '../eventList.js';
-import { listPage, type RunSql } from '../listQuery.js';
+import { accountsQuery, attemptsQuery, endpointsQuery, listPage, type RunSql } from '../listQuery.js';
 import { finishPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import { RoutableCache, resultsChangeEndpoints } from '../routableCache.js';
@@ -9,9 +9,7 @@ import {
   ACCOUNT_COLUMNS,
   type AccountRow,
   type ApiKeyRow,
-  ATTEMPT_COLUMNS,
   type AttemptRow,
-  createdMsBounds,
   DELIVERY_COLUMNS,
   type DeliveryRow,
   ENDPOINT_COLUMNS,
@@ -319,21 +317,7 @@ class PostgresStore implements Store {
     filter: AccountFilter = {},
   ): Promise<Page<AccountRecord>> {
     const { rows, plan } = await listPage<AccountRow>(
-      {
-        select: `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
-        table: 'accounts',
-        scope: (w) => w.add(`platform_id = ${w.param(platformId)}`),
-        filter: (w) => {
-          if (filter.seenByKeyOfMode === 'live') w.add('connected_live');
-          if (filter.seenByKeyOfMode === 'test') w.add('(connected_test OR connected_live)');
-          if (filter.created) {
-            const { from, before } = createdMsBounds(filter.created);
-            if (from !== null) w.add(`created_at >= ${w.param(from)}`);
-            if (before !== null) w.add(`created_at < ${w.param(before)}`);
-          }
-        },
-        page,
-      },
+      accountsQuery(platformId, page, filter, POSTGRES_DIALECT.bool),
       POSTGRES_DIALECT.placeholder,
       this.runSql,
     );
@@ -443,17 +427,7 @@ class PostgresStore implements Store {
     page: PageQuery,
   ): Promise<Page<EndpointRecord>> {
     const { rows, plan } = await listPage<EndpointRow>(
-      {
-        select: `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
-        table: 'webhook_endpoints',
-        // Listen-session endpoints are never listed, nor usable as a cursor.
-        scope: (w) =>
-          w
-            .add(`owner_account_id = ${w.param(ownerAccountId)}`)
-            .add(`livemode = ${w.param(livemode)}`)
-            .add('listen_key IS NULL'),
-        page,
-      },
+      endpointsQuery(ownerAccountId, livemode, page, POSTGRES_DIALECT.bool),
       POSTGRES_DIALECT.placeholder,
       this.runSql,
     );
@@ -659,15 +633,7 @@ class PostgresStore implements Store {
 
   async listAttempts(q: AttemptQuery): Promise<Page<AttemptRecord>> {
     const { rows, plan } = await listPage<AttemptRow>(
-      {
-        select: `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
-        table: 'delivery_attempts',
-        scope: (w) => {
-          if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
-          if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
-        },
-        page: q,
-      },
+      attemptsQuery(q),
       POSTGRES_DIALECT.placeholder,
       this.runSql,
     );

@@ -1,6 +1,6 @@
 import { withTypedErrors } from '../errors.js';
 import { listEvents, type SqlDialect } from '../eventList.js';
-import { listPage, type RunSql } from '../listQuery.js';
+import { accountsQuery, attemptsQuery, endpointsQuery, listPage, type RunSql } from '../listQuery.js';
 import { loadMigrations } from '../migrations.js';
 import { finishPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
@@ -8,9 +8,7 @@ import {
   ACCOUNT_COLUMNS,
   type AccountRow,
   type ApiKeyRow,
-  ATTEMPT_COLUMNS,
   type AttemptRow,
-  createdMsBounds,
   DELIVERY_COLUMNS,
   type DeliveryRow,
   ENDPOINT_COLUMNS,
@@ -260,21 +258,7 @@ class SqliteStore implements Store {
     filter: AccountFilter = {},
   ): Promise<Page<AccountRecord>> {
     const { rows, plan } = await listPage<AccountRow>(
-      {
-        select: `SELECT ${ACCOUNT_COLUMNS} FROM accounts`,
-        table: 'accounts',
-        scope: (w) => w.add(`platform_id = ${w.param(platformId)}`),
-        filter: (w) => {
-          if (filter.seenByKeyOfMode === 'live') w.add('connected_live = 1');
-          if (filter.seenByKeyOfMode === 'test') w.add('(connected_test = 1 OR connected_live = 1)');
-          if (filter.created) {
-            const { from, before } = createdMsBounds(filter.created);
-            if (from !== null) w.add(`created_at >= ${w.param(from)}`);
-            if (before !== null) w.add(`created_at < ${w.param(before)}`);
-          }
-        },
-        page,
-      },
+      accountsQuery(platformId, page, filter, SQLITE_DIALECT.bool),
       SQLITE_DIALECT.placeholder,
       this.runSql,
     );
@@ -359,17 +343,7 @@ class SqliteStore implements Store {
     page: PageQuery,
   ): Promise<Page<EndpointRecord>> {
     const { rows, plan } = await listPage<EndpointRow>(
-      {
-        select: `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints`,
-        table: 'webhook_endpoints',
-        // Listen-session endpoints are never listed, nor usable as a cursor.
-        scope: (w) =>
-          w
-            .add(`owner_account_id = ${w.param(ownerAccountId)}`)
-            .add(`livemode = ${w.param(bit(livemode))}`)
-            .add('listen_key IS NULL'),
-        page,
-      },
+      endpointsQuery(ownerAccountId, livemode, page, SQLITE_DIALECT.bool),
       SQLITE_DIALECT.placeholder,
       this.runSql,
     );
@@ -515,15 +489,7 @@ class SqliteStore implements Store {
 
   async listAttempts(q: AttemptQuery): Promise<Page<AttemptRecord>> {
     const { rows, plan } = await listPage<AttemptRow>(
-      {
-        select: `SELECT ${ATTEMPT_COLUMNS} FROM delivery_attempts`,
-        table: 'delivery_attempts',
-        scope: (w) => {
-          if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
-          if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
-        },
-        page: q,
-      },
+      attemptsQuery(q),
       SQLITE_DIALECT.placeholder,
       this.runSql,
     );
