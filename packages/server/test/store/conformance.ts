@@ -744,16 +744,10 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           await store.appendEvent(event('evt_acct', { accountId: 'acct_1' }), []);
         });
 
+        const SEEDED_NEWEST_FIRST = ['evt_7', 'evt_6', 'evt_5', 'evt_4', 'evt_3', 'evt_2', 'evt_1'];
+
         it('lists the account and mode only, newest first', async () => {
-          expect(ids((await store.listEvents(q)).data)).toEqual([
-            'evt_7',
-            'evt_6',
-            'evt_5',
-            'evt_4',
-            'evt_3',
-            'evt_2',
-            'evt_1',
-          ]);
+          expect(ids((await store.listEvents(q)).data)).toEqual(SEEDED_NEWEST_FIRST);
           expect(ids((await store.listEvents({ ...q, livemode: true })).data)).toEqual(['evt_live']);
           expect(ids((await store.listEvents({ ...q, accountId: 'acct_1' })).data)).toEqual(['evt_acct']);
         });
@@ -779,17 +773,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           await store.appendEvent(event('evt_early', { createdUnix: base - 10 }), []);
           await store.appendEvent(event('evt_tie', { createdUnix: base + 7 }), []);
           const all = ids((await store.listEvents(q)).data);
-          expect(all).toEqual([
-            'evt_tie',
-            'evt_7',
-            'evt_6',
-            'evt_5',
-            'evt_4',
-            'evt_3',
-            'evt_2',
-            'evt_1',
-            'evt_early',
-          ]);
+          expect(all).toEqual(['evt_tie', ...SEEDED_NEWEST_FIRST, 'evt_early']);
           const after = await store.listEvents({ ...q, limit: 2, startingAfter: 'evt_2' });
           expect(ids(after.data)).toEqual(['evt_1', 'evt_early']);
           const before = await store.listEvents({ ...q, limit: 2, endingBefore: 'evt_7' });
