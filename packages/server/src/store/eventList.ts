@@ -18,7 +18,7 @@
  * Engines differ only in placeholders, booleans and collation (the dialect).
  */
 
-import type { RunSql } from './listQuery.js';
+import { type RunSql, Where } from './listQuery.js';
 import { cursorNotFound, finishPage, planPage } from './paging.js';
 import type { CreatedRange, EventQuery, Page, TypeFilter } from './types.js';
 
@@ -63,21 +63,12 @@ export interface Sql {
   values: unknown[];
 }
 
-class Params {
-  readonly values: unknown[] = [];
-  constructor(private readonly dialect: SqlDialect) {}
-  add(value: unknown): string {
-    this.values.push(value);
-    return this.dialect.placeholder(this.values.length);
-  }
-}
-
-function createdConditions(created: CreatedRange | undefined, p: Params): string[] {
+function createdConditions(created: CreatedRange | undefined, p: Where): string[] {
   const out: string[] = [];
-  if (created?.gt !== undefined) out.push(`e.created_unix > ${p.add(created.gt)}`);
-  if (created?.gte !== undefined) out.push(`e.created_unix >= ${p.add(created.gte)}`);
-  if (created?.lt !== undefined) out.push(`e.created_unix < ${p.add(created.lt)}`);
-  if (created?.lte !== undefined) out.push(`e.created_unix <= ${p.add(created.lte)}`);
+  if (created?.gt !== undefined) out.push(`e.created_unix > ${p.param(created.gt)}`);
+  if (created?.gte !== undefined) out.push(`e.created_unix >= ${p.param(created.gte)}`);
+  if (created?.lt !== undefined) out.push(`e.created_unix < ${p.param(created.lt)}`);
+  if (created?.lte !== undefined) out.push(`e.created_unix <= ${p.param(created.lte)}`);
   return out;
 }
 
@@ -89,34 +80,34 @@ const prefixEnd = (prefix: string) => `${prefix}~`;
  * `e`, `pending_webhooks` included); the page comes back in `plan.order`.
  */
 export function eventListSql(plan: EventListPlan, columns: string, d: SqlDialect): Sql {
-  const p = new Params(d);
+  const p = new Where(d.placeholder);
   const q = plan.query;
   const dir = plan.order;
   const owedOf = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND ${owed(d)})`;
   // Parameters are added in the order their placeholders appear: SQLite's are positional.
   const branch = (type: string | null): string => {
-    const where = [`e.account_id = ${p.add(q.accountId)}`, `e.livemode = ${p.add(d.bool(q.livemode))}`];
-    if (type !== null) where.push(`${d.typeColumn} = ${p.add(type)}`);
+    const where = [`e.account_id = ${p.param(q.accountId)}`, `e.livemode = ${p.param(d.bool(q.livemode))}`];
+    if (type !== null) where.push(`${d.typeColumn} = ${p.param(type)}`);
     where.push(...createdConditions(q.created, p));
     if (plan.rowTypes)
       where.push(
         `(${[
-          ...plan.rowTypes.exact.map((type) => `${d.typeColumn} = ${p.add(type)}`),
+          ...plan.rowTypes.exact.map((type) => `${d.typeColumn} = ${p.param(type)}`),
           ...plan.rowTypes.prefixes.map(
             (prefix) =>
-              `(${d.typeColumn} >= ${p.add(prefix)} AND ${d.typeColumn} < ${p.add(prefixEnd(prefix))})`,
+              `(${d.typeColumn} >= ${p.param(prefix)} AND ${d.typeColumn} < ${p.param(prefixEnd(prefix))})`,
           ),
         ].join(' OR ')})`,
       );
     if (plan.cursor)
       where.push(
-        `(e.created_unix, e.seq) ${plan.cursor.comparison} (${p.add(plan.cursor.createdUnix)}, ${p.add(plan.cursor.seq)})`,
+        `(e.created_unix, e.seq) ${plan.cursor.comparison} (${p.param(plan.cursor.createdUnix)}, ${p.param(plan.cursor.seq)})`,
       );
     if (q.deliverySuccess === true) where.push(`NOT ${owedOf}`);
     if (q.deliverySuccess === false && !plan.fromOwed) where.push(owedOf);
     const from = plan.fromOwed ? d.owedJoin : 'events e';
     return `SELECT e.${d.rowKey} FROM ${from} WHERE ${where.join(' AND ')}
-      ORDER BY e.created_unix ${dir}, e.seq ${dir} LIMIT ${p.add(plan.fetch)}`;
+      ORDER BY e.created_unix ${dir}, e.seq ${dir} LIMIT ${p.param(plan.fetch)}`;
   };
   const branches = plan.types === null ? [branch(null)] : plan.types.map((type) => branch(type));
   const union = branches.map((b, i) => `SELECT ${d.rowKey} FROM (${b}) AS b${i}`).join(' UNION ALL ');
@@ -125,7 +116,7 @@ export function eventListSql(plan: EventListPlan, columns: string, d: SqlDialect
     : '';
   return {
     text: `${owedCte}SELECT ${columns} FROM events e WHERE e.${d.rowKey} IN (${union})
-      ORDER BY e.created_unix ${dir}, e.seq ${dir} LIMIT ${p.add(plan.fetch)}`,
+      ORDER BY e.created_unix ${dir}, e.seq ${dir} LIMIT ${p.param(plan.fetch)}`,
     values: p.values,
   };
 }
@@ -141,12 +132,12 @@ export function typesUnderPrefixSql(
   limit: number,
   d: SqlDialect,
 ): Sql {
-  const p = new Params(d);
+  const p = new Where(d.placeholder);
   const t = d.typeColumn.replace(/^e\./, '');
   // Each placeholder gets its own parameter, in text order (SQLite's are positional).
-  const scope = () => `account_id = ${p.add(accountId)} AND livemode = ${p.add(d.bool(livemode))}`;
-  const first = `SELECT (SELECT MIN(${t}) FROM events WHERE ${scope()} AND ${t} >= ${p.add(prefix)} AND ${t} < ${p.add(prefixEnd(prefix))})`;
-  const next = `SELECT (SELECT MIN(${t}) FROM events WHERE ${scope()} AND ${t} > found.type AND ${t} < ${p.add(prefixEnd(prefix))})`;
+  const scope = () => `account_id = ${p.param(accountId)} AND livemode = ${p.param(d.bool(livemode))}`;
+  const first = `SELECT (SELECT MIN(${t}) FROM events WHERE ${scope()} AND ${t} >= ${p.param(prefix)} AND ${t} < ${p.param(prefixEnd(prefix))})`;
+  const next = `SELECT (SELECT MIN(${t}) FROM events WHERE ${scope()} AND ${t} > found.type AND ${t} < ${p.param(prefixEnd(prefix))})`;
   return {
     text: `WITH RECURSIVE found(type) AS (
         ${first}
@@ -154,16 +145,16 @@ export function typesUnderPrefixSql(
         ${next}
         FROM found WHERE found.type IS NOT NULL
       )
-      SELECT type FROM found WHERE type IS NOT NULL LIMIT ${p.add(limit)}`,
+      SELECT type FROM found WHERE type IS NOT NULL LIMIT ${p.param(limit)}`,
     values: p.values,
   };
 }
 
 /** How many deliveries are owed, counted up to `bound` (a bounded read of the partial index). */
 export function owedCountSql(bound: number, d: SqlDialect): Sql {
-  const p = new Params(d);
+  const p = new Where(d.placeholder);
   return {
-    text: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM deliveries d WHERE ${owed(d)} LIMIT ${p.add(bound)}) AS o`,
+    text: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM deliveries d WHERE ${owed(d)} LIMIT ${p.param(bound)}) AS o`,
     values: p.values,
   };
 }
@@ -181,11 +172,11 @@ export async function listEvents<Row, T>(
   toEvent: (row: Row) => T,
 ): Promise<Page<T>> {
   const page = planPage(q);
-  const p = new Params(d);
+  const p = new Where(d.placeholder);
   let cursor: EventListPlan['cursor'] = null;
   if (page.cursorId !== null) {
     const found = await run<{ created_unix: number | string; seq: number | string }>({
-      text: `SELECT created_unix, seq FROM events WHERE id = ${p.add(page.cursorId)} AND account_id = ${p.add(q.accountId)} AND livemode = ${p.add(d.bool(q.livemode))}`,
+      text: `SELECT created_unix, seq FROM events WHERE id = ${p.param(page.cursorId)} AND account_id = ${p.param(q.accountId)} AND livemode = ${p.param(d.bool(q.livemode))}`,
       values: p.values,
     });
     if (found[0] === undefined) throw cursorNotFound(page.cursorId);
