@@ -15,6 +15,7 @@ import { now } from './clock.js';
 import type { Context } from './context.js';
 import { closedLoop, openLoop } from './load.js';
 import { DELIVERY_HEADERS, eventEnvelope, publishBody, sizedObject } from './payloads.js';
+import { cpuTimeOf } from './server.js';
 import { Sink } from './sink.js';
 import { type Distribution, distribution } from './stats.js';
 
@@ -45,6 +46,11 @@ export interface DirectThroughput {
   rate: number;
   elapsedMs: number;
   inFlight: number;
+}
+
+export interface RelayThroughput extends DirectThroughput {
+  /** The relay process's CPU (user + system) per delivery, µs: the floor for the server's. */
+  cpuPerDeliveryUs: number;
 }
 
 /** Deliveries/s of `deliveries` direct POSTs spread over `endpoints` receiver ports, a fixed number in flight. */
@@ -134,7 +140,7 @@ const RELAY_KEY = 'sk_test_benchRelayKey000000';
  * hops without storing anything, timed the same way (first publish accepted
  * → last delivery received).
  */
-export function relayThroughput(ctx: Context, events: number): Promise<DirectThroughput> {
+export function relayThroughput(ctx: Context, events: number): Promise<RelayThroughput> {
   const inFlight = ctx.knob('BENCH_BASELINE_IN_FLIGHT');
   const concurrency = ctx.knob('BENCH_PUBLISH_CONCURRENCY');
   return ctx.once(`relay-throughput:${events}`, async () => {
@@ -162,11 +168,13 @@ export function relayThroughput(ctx: Context, events: number): Promise<DirectThr
       });
       api = new ApiClient(url, RELAY_KEY, concurrency);
       const body = publishBody('payout.paid', sizedObject(ctx.knob('BENCH_EVENT_BYTES')));
+      const cpuBefore = cpuTimeOf(child.pid ?? -1);
       const { loop, firstAccepted } = await publishAll(api, body, concurrency, events);
       if (loop.failed > 0) throw new Error(`relay baseline: ${loop.failed} failed, e.g. ${loop.failures[0]}`);
       const s = await sink.waitFor(events, ctx.knob('BENCH_STALL_SECONDS') * 1000);
       const elapsedMs = s.lastAt - firstAccepted;
-      return { rate: (events / elapsedMs) * 1000, elapsedMs, inFlight };
+      const cpuPerDeliveryUs = ((cpuTimeOf(child.pid ?? -1) - cpuBefore) * 1000) / events;
+      return { rate: (events / elapsedMs) * 1000, elapsedMs, inFlight, cpuPerDeliveryUs };
     } finally {
       await api?.close();
       child.kill('SIGTERM');

@@ -93,7 +93,7 @@ export async function throughput(
         : `only ${int(received)} of ${int(deliveries)} deliveries within BENCH_MAX_WAIT_SECONDS (${fixed(elapsedMs / 1000)} s)`,
       `publishing ${int(publishRate)} events/s with ${concurrency} in flight`,
       `server peak RSS ${mb(memory.hwmKb)}`,
-      `server CPU ${int(cpuPerDeliveryUs)} µs per delivery (every thread, target ≤ ${CPU_PER_DELIVERY_TARGET_US})`,
+      `server CPU ${int(cpuPerDeliveryUs)} µs per delivery (every thread, target ≤ ${CPU_PER_DELIVERY_TARGET_US}${relay ? `; the bare relay ${int(relay.cpuPerDeliveryUs)} µs` : ''})`,
       `baseline ${int(deliveries)} POSTs in ${fixed(base.elapsedMs / 1000)} s`,
     ];
     if (loop.failed) notes.push(`${loop.failed} publishes failed, e.g. ${loop.failures[0]}`);

@@ -5,7 +5,7 @@
 
 import { buildSignatureHeader } from '@switchboard/webhooks';
 import { toUnixSeconds } from '../clock.js';
-import { newId, randomBytesPooled } from '../ids.js';
+import { newSortableId, randomBytesPooled } from '../ids.js';
 import { withApiVersion } from '../objects/event.js';
 import type { AttemptRecord } from '../store/types.js';
 import { classifyOutcome } from './outcome.js';
@@ -85,7 +85,7 @@ export async function attemptDelivery(
     success: verdict.success,
     retryAfterMs: verdict.retryAfterMs,
     record: {
-      id: newId('wa'),
+      id: newSortableId('wa', attemptedAt),
       deliveryId: target.deliveryId,
       eventId: target.eventId,
       endpointId: target.endpointId,

@@ -6,7 +6,7 @@
 
 import { toUnixSeconds } from '../clock.js';
 import type { Intake } from '../delivery/intake.js';
-import { newId } from '../ids.js';
+import { newSortableId } from '../ids.js';
 import { buildEvent, type StripeEventShape, serializeEvent } from '../objects/event.js';
 import { isConnected } from '../routing/connectionModes.js';
 import { type AccountLink, candidateOwners, routeEvent } from '../routing/routing.js';
@@ -84,7 +84,7 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
   const listenEndpoints = new Set(endpoints.filter((ep) => ep.listenKey !== null).map((ep) => ep.id));
   const ordinary = routed.filter((id) => !listenEndpoints.has(id));
   const event: StripeEventShape = buildEvent({
-    id: newId('evt'),
+    id: newSortableId('evt', now),
     type: input.type,
     account: link ? input.accountId : null,
     apiVersion: input.apiVersion,
@@ -112,7 +112,7 @@ export async function publishEvent(deps: PublishDeps, input: PublishInput): Prom
     const deliveries: NewDelivery[] = routed.map((endpointId) => {
       const lease = handOff?.leaseFor(endpointId);
       return {
-        id: newId('wd'),
+        id: newSortableId('wd', now),
         eventId: event.id,
         endpointId,
         nextAttemptAt: now,
