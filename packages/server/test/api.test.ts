@@ -84,6 +84,7 @@ describe('authentication', () => {
       headers: { authorization: `Basic ${Buffer.from(`${TEST_KEY}:`).toString('base64')}` },
     });
     expect(res.status).toBe(200);
+    expect(res.headers.get('request-id')).toMatch(/^req_/);
   });
 
   it('refuses a Stripe-Account that is not connected to the platform', async () => {

@@ -41,6 +41,9 @@ describe.each(ENGINES)('stripe SDK against Switchboard (%s)', (engine) => {
 
     const got = await stripe.webhookEndpoints.retrieve(created.id);
     expect(got.secret).toBeUndefined();
+    // Every answer names its request, as Stripe's do (the SDK reads the Request-Id header).
+    expect(got.lastResponse.requestId).toMatch(/^req_/);
+    expect(created.lastResponse.requestId).not.toBe(got.lastResponse.requestId);
     expect(got.metadata).toEqual({ team: 'payments' });
 
     const acctEndpoint = await stripe.webhookEndpoints.create({

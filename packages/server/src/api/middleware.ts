@@ -23,7 +23,13 @@ export function requestId(): MiddlewareHandler<ApiEnv> {
     const id = `req_${randomToken(14)}`;
     c.set('requestId', id);
     await next();
-    c.header('Request-Id', id);
+    // On the response's own headers: `c.header()` after the handler copies the finished response, and on
+    // Node that builds a full Web Response with a body stream (7 % of the server thread per publish).
+    try {
+      c.res.headers.set('Request-Id', id);
+    } catch {
+      c.header('Request-Id', id); // immutable headers (a Response from fetch): the copy is needed
+    }
   };
 }
 

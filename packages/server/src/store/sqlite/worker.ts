@@ -41,8 +41,19 @@ Atomics.store(opened, 0, 1);
 Atomics.notify(opened, 0);
 openPort.close();
 
-parentPort?.on('message', (call: StoreCall) => {
-  const post = (r: StoreReply) => parentPort?.postMessage(r);
+// The answers ready in this turn of the event loop, posted together when it ends.
+let outbox: StoreReply[] = [];
+const flush = () => {
+  const replies = outbox;
+  outbox = [];
+  parentPort?.postMessage(replies);
+};
+const post = (r: StoreReply) => {
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push(r);
+};
+
+function run(call: StoreCall): void {
   if (!store) {
     post({ id: call.id, ok: false, error: { message: 'The store could not be opened' } });
     return;
@@ -58,4 +69,8 @@ parentPort?.on('message', (call: StoreCall) => {
       (value) => post({ id: call.id, ok: true, value }),
       (error: unknown) => post({ id: call.id, ok: false, error: wireError(error) }),
     );
+}
+
+parentPort?.on('message', (calls: StoreCall[]) => {
+  for (const call of calls) run(call);
 });

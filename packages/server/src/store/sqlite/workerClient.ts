@@ -67,13 +67,15 @@ export function createSqliteWorkerStore(options: SqliteStoreOptions): Store {
   // The writer keeps the process alive only while an operation waits on it, as a connection in this thread
   // would (a store nobody closed does not hold a finished command open).
   worker.unref();
-  worker.on('message', (r: StoreReply) => {
-    const call = pending.get(r.id);
-    if (!call) return;
-    pending.delete(r.id);
+  worker.on('message', (replies: StoreReply[]) => {
+    for (const r of replies) {
+      const call = pending.get(r.id);
+      if (!call) continue;
+      pending.delete(r.id);
+      if (r.ok) call.resolve(r.value);
+      else call.reject(fromWire(r.error));
+    }
     if (pending.size === 0) worker.unref();
-    if (r.ok) call.resolve(r.value);
-    else call.reject(fromWire(r.error));
   });
   const fail = (error: Error) => {
     gone = error;
@@ -85,14 +87,21 @@ export function createSqliteWorkerStore(options: SqliteStoreOptions): Store {
   );
   worker.on('exit', () => fail(gone ?? new Error('The store is closed')));
 
+  // The calls made in this turn of the event loop, posted together when it ends.
+  let outbox: StoreCall[] = [];
+  const flush = () => {
+    const calls = outbox;
+    outbox = [];
+    if (!gone) worker.postMessage(calls);
+  };
   const call = (method: string, args: unknown[]): Promise<unknown> => {
     if (gone) return Promise.reject(gone);
     const id = nextId++;
     return new Promise((resolve, reject) => {
       if (pending.size === 0) worker.ref();
       pending.set(id, { resolve, reject });
-      const message: StoreCall = { id, method, args };
-      worker.postMessage(message);
+      if (outbox.length === 0) setImmediate(flush);
+      outbox.push({ id, method, args });
     });
   };
 

@@ -1,4 +1,8 @@
-/** The messages between the server's thread and the SQLite writer thread (worker.ts, workerClient.ts). */
+/**
+ * The messages between the server's thread and the SQLite writer thread (worker.ts, workerClient.ts).
+ * Each side posts what it has gathered in one turn of its event loop as one message, an array: a message
+ * costs about as much to post as a small copy, and a busy server makes many calls per turn.
+ */
 
 export interface StoreCall {
   id: number;
