@@ -20,14 +20,21 @@ export function randomBytesPooled(n: number): Buffer {
   return out;
 }
 
+/** The pool's next byte, read in place (a token needs no copy of its bytes). */
+function nextRandomByte(): number {
+  if (offset >= pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  return pool[offset++]!;
+}
+
 /** A random base62 string of `length` characters (rejection sampling keeps it unbiased). */
 export function randomToken(length: number): string {
   let out = '';
   while (out.length < length) {
-    const bytes = randomBytesPooled(length * 2);
-    for (const b of bytes) {
-      if (b < 248 && out.length < length) out += ALPHABET[b % 62];
-    }
+    const b = nextRandomByte();
+    if (b < 248) out += ALPHABET[b % 62];
   }
   return out;
 }
