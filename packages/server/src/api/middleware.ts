@@ -1,6 +1,6 @@
 /** Request plumbing: request ids, body parsing, authentication, idempotency. Small factories, Hono-style. */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash as digest, timingSafeEqual } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Context, MiddlewareHandler } from 'hono';
 import { randomToken } from '../ids.js';
@@ -15,7 +15,8 @@ import { MAX_PARAM_DEPTH, parseFormParams, tooDeep } from './formBody.js';
 import { savesIdempotentResult } from './idempotencySave.js';
 import type { RawParams } from './params.js';
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+// The one-shot digest: half the cost of a Hash object for inputs this small.
+export const sha256 = (text: string): string => digest('sha256', text, 'hex');
 
 /** Every response carries a `Request-Id`. */
 export function requestId(): MiddlewareHandler<ApiEnv> {

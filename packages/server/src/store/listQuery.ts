@@ -6,8 +6,14 @@
  */
 
 import { cursorNotFound, type PagePlan, planPage } from './paging.js';
-import { ACCOUNT_COLUMNS, ATTEMPT_COLUMNS, createdMsBounds, ENDPOINT_COLUMNS } from './rows.js';
-import type { AccountFilter, AttemptQuery, PageQuery } from './types.js';
+import {
+  ACCOUNT_COLUMNS,
+  ATTEMPT_COLUMNS,
+  createdMsBounds,
+  ENDPOINT_COLUMNS,
+  OBJECT_COLUMNS,
+} from './rows.js';
+import type { AccountFilter, AttemptQuery, ObjectQuery, PageQuery } from './types.js';
 
 /** Runs one statement on the engine's connection and returns its rows. */
 export type RunSql = <R>(sql: { text: string; values: unknown[] }) => Promise<R[]>;
@@ -129,6 +135,24 @@ export function attemptsQuery(q: AttemptQuery): ListQuery {
     scope: (w) => {
       if (q.eventId !== undefined) w.add(`event_id = ${w.param(q.eventId)}`);
       if (q.endpointId !== undefined) w.add(`endpoint_id = ${w.param(q.endpointId)}`);
+    },
+    page: q,
+  };
+}
+
+/** An account's emulated objects of one kind in one mode, deleted ones left out (a cursor may not name one). */
+export function objectsQuery(q: ObjectQuery, bool: Bool): ListQuery {
+  return {
+    select: `SELECT ${OBJECT_COLUMNS} FROM objects`,
+    table: 'objects',
+    scope: (w) =>
+      w
+        .add(`account_id = ${w.param(q.accountId)}`)
+        .add(`livemode = ${w.param(bool(q.livemode))}`)
+        .add(`kind = ${w.param(q.kind)}`)
+        .add(`deleted = ${w.param(bool(false))}`),
+    filter: (w) => {
+      if (q.lookupKey !== undefined) w.add(`lookup_key = ${w.param(q.lookupKey)}`);
     },
     page: q,
   };

@@ -17,6 +17,7 @@ import type {
   EndpointStatus,
   IdempotencyRecord,
   JsonObject,
+  ObjectRecord,
   PlatformRecord,
   StoredEvent,
 } from './types.js';
@@ -271,5 +272,32 @@ export function toIdempotency(r: IdempotencyRow): IdempotencyRecord {
     statusCode: int(r.status_code),
     responseBody: r.response_body,
     createdAt: int(r.created_at),
+  };
+}
+
+export const OBJECT_COLUMNS = 'id, kind, account_id, livemode, created_unix, object, deleted, lookup_key';
+
+export type ObjectRow = {
+  id: string;
+  kind: string;
+  account_id: string;
+  livemode: Bool;
+  created_unix: Int;
+  object: unknown;
+  deleted: Bool;
+  lookup_key: string | null;
+};
+
+/** An emulated object's row as a record. */
+export function toObject(r: ObjectRow): ObjectRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    accountId: r.account_id,
+    livemode: bool(r.livemode),
+    createdUnix: int(r.created_unix),
+    object: json<JsonObject>(r.object),
+    deleted: bool(r.deleted),
+    lookupKey: r.lookup_key,
   };
 }

@@ -43,9 +43,40 @@ export interface AccountRecord {
   deauthorizedAt: number | null;
 }
 
-/** The change an event records, committed with it (`appendEvent`). */
+/** The change an event records, committed with it (`appendEvent`): both or neither. */
 export interface EventEffect {
-  account: { id: string; object: JsonObject; changes?: AccountChanges };
+  account?: { id: string; object: JsonObject; changes?: AccountChanges };
+  /** Emulated objects written (created, changed or deleted) by the call the event records. */
+  objects?: ObjectRecord[];
+}
+
+/**
+ * An emulated Stripe object (a customer, …) as the API returns it, scoped by
+ * the account it lives in and the mode. Written whole: the latest state.
+ */
+export interface ObjectRecord {
+  /** Stripe's id, with its prefix (`cus_…`). */
+  id: string;
+  /** Stripe's `object` value: `customer`, … */
+  kind: string;
+  accountId: string;
+  livemode: boolean;
+  /** Unix seconds (Stripe's `created`). */
+  createdUnix: number;
+  object: JsonObject;
+  /** Deleted: retrieved as Stripe's deleted stub, never listed. */
+  deleted: boolean;
+  /** What the kind's list filters on besides the account (a customer's email), or null. */
+  lookupKey: string | null;
+}
+
+/** One page of an account's objects of a kind, newest first. */
+export interface ObjectQuery extends PageQuery {
+  kind: string;
+  accountId: string;
+  livemode: boolean;
+  /** Only those whose `lookupKey` is this. */
+  lookupKey?: string;
 }
 
 /** What `updateAccount` may change besides the object. */
@@ -519,6 +550,14 @@ export interface RetentionStore {
   maintain(): Promise<MaintenanceReport>;
 }
 
+/** The emulated Stripe objects (src/resources/): written with their events, or alone. */
+export interface ObjectStore {
+  getObject(id: string): Promise<ObjectRecord | null>;
+  listObjects(query: ObjectQuery): Promise<Page<ObjectRecord>>;
+  /** Create or replace objects in one transaction, for a change that causes no event. */
+  putObjects(objects: ObjectRecord[]): Promise<void>;
+}
+
 /**
  * The storage contract, split by who uses it; both engines implement all of it
  * and pass one conformance suite (test/store/conformance.ts).
@@ -531,7 +570,8 @@ export interface Store
     EventStore,
     DeliveryStore,
     IdempotencyStore,
-    RetentionStore {}
+    RetentionStore,
+    ObjectStore {}
 
 export interface MaintenanceReport {
   /** Whether the deliveries table was vacuumed by this call. */

@@ -15,6 +15,7 @@ import {
   type EventRecord,
   IDEMPOTENCY_IN_PROGRESS,
   type NewDelivery,
+  type ObjectRecord,
   type PlatformRecord,
   type Store,
   StoreError,
@@ -104,6 +105,20 @@ export function event(id: string, over: Partial<EventRecord> = {}): EventRecord 
       livemode: base.livemode,
     }),
     ...base,
+  };
+}
+
+export function emulated(id: string, over: Partial<ObjectRecord> = {}): ObjectRecord {
+  return {
+    id,
+    kind: 'customer',
+    accountId: PLATFORM.id,
+    livemode: false,
+    createdUnix: Math.floor(T0 / SEC),
+    object: { id, object: 'customer', email: null },
+    deleted: false,
+    lookupKey: null,
+    ...over,
   };
 }
 
@@ -1703,6 +1718,91 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
           createdAt: T0 - 2 * MIN,
         });
         expect((await store.reserveIdempotency({ ...r, key: 'done' }, limits)).kind).toBe('existing');
+      });
+    });
+
+    describe('emulated objects', () => {
+      it('creates, replaces and gets objects; kind, account and creation stay as first written', async () => {
+        expect(await store.getObject('cus_1')).toBeNull();
+        await store.putObjects([
+          emulated('cus_1'),
+          emulated('cus_2', { accountId: 'acct_1', livemode: true }),
+        ]);
+        expect(await store.getObject('cus_1')).toEqual(emulated('cus_1'));
+        expect(await store.getObject('cus_2')).toMatchObject({ accountId: 'acct_1', livemode: true });
+        const changed = emulated('cus_1', {
+          object: { id: 'cus_1', object: 'customer', email: 'a@example.com', nested: { n: [1, 2] } },
+          lookupKey: 'a@example.com',
+        });
+        await store.putObjects([{ ...changed, accountId: 'acct_other', createdUnix: 1 }]);
+        expect(await store.getObject('cus_1')).toEqual(changed);
+        await store.putObjects([{ ...changed, deleted: true }]);
+        expect((await store.getObject('cus_1'))?.deleted).toBe(true);
+        await store.putObjects([]);
+      });
+
+      it('lists an account’s objects of a kind in one mode, newest first, paged, deleted ones left out', async () => {
+        await store.putObjects([
+          emulated('cus_a'),
+          emulated('cus_b', { lookupKey: 'b@example.com' }),
+          emulated('cus_c'),
+          emulated('cus_d', { lookupKey: 'b@example.com' }),
+          emulated('cus_live', { livemode: true }),
+          emulated('cus_other', { accountId: 'acct_1' }),
+          emulated('pi_1', { kind: 'payment_intent' }),
+        ]);
+        await store.putObjects([emulated('cus_c', { deleted: true })]);
+        const q = { kind: 'customer', accountId: PLATFORM.id, livemode: false };
+        const all = await store.listObjects({ ...q, limit: 10 });
+        expect(ids(all.data)).toEqual(['cus_d', 'cus_b', 'cus_a']);
+        expect(all.hasMore).toBe(false);
+        const first = await store.listObjects({ ...q, limit: 2 });
+        expect(ids(first.data)).toEqual(['cus_d', 'cus_b']);
+        expect(first.hasMore).toBe(true);
+        expect(ids((await store.listObjects({ ...q, limit: 2, startingAfter: 'cus_b' })).data)).toEqual([
+          'cus_a',
+        ]);
+        expect(ids((await store.listObjects({ ...q, limit: 2, endingBefore: 'cus_a' })).data)).toEqual([
+          'cus_d',
+          'cus_b',
+        ]);
+        expect(ids((await store.listObjects({ ...q, limit: 10, lookupKey: 'b@example.com' })).data)).toEqual([
+          'cus_d',
+          'cus_b',
+        ]);
+        expect((await store.listObjects({ ...q, livemode: true, limit: 10 })).data).toHaveLength(1);
+        expect(ids((await store.listObjects({ ...q, kind: 'payment_intent', limit: 10 })).data)).toEqual([
+          'pi_1',
+        ]);
+        // A cursor must name an object of the list.
+        await expect(store.listObjects({ ...q, limit: 2, startingAfter: 'cus_other' })).rejects.toThrow();
+        await expect(store.listObjects({ ...q, limit: 2, startingAfter: 'cus_c' })).rejects.toThrow();
+      });
+
+      it('commits the objects an event records with it, or neither', async () => {
+        await store.putObjects([emulated('cus_1')]);
+        const v2 = emulated('cus_1', {
+          object: { id: 'cus_1', object: 'customer', email: 'v2@example.com' },
+        });
+        await store.appendEvent(event('evt_1'), [], { objects: [v2, emulated('cus_new')] });
+        expect((await store.getObject('cus_1'))?.object).toEqual(v2.object);
+        expect(await store.getObject('cus_new')).not.toBeNull();
+        // The event cannot be stored (its id is taken): the objects are not written either.
+        await expect(
+          store.appendEvent(event('evt_1'), [], {
+            objects: [emulated('cus_1', { deleted: true }), emulated('cus_never')],
+          }),
+        ).rejects.toMatchObject({ code: 'duplicate' });
+        expect((await store.getObject('cus_1'))?.deleted).toBe(false);
+        expect(await store.getObject('cus_never')).toBeNull();
+        // Among other appends of the same tick, only the failing one is undone.
+        const results = await Promise.allSettled([
+          store.appendEvent(event('evt_2'), [], { objects: [emulated('cus_2')] }),
+          store.appendEvent(event('evt_1'), [], { objects: [emulated('cus_3')] }),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+        expect(await store.getObject('cus_2')).not.toBeNull();
+        expect(await store.getObject('cus_3')).toBeNull();
       });
     });
 

@@ -1,7 +1,14 @@
 import type pg from 'pg';
 import { withTypedErrors } from '../errors.js';
 import { listEvents, type SqlDialect } from '../eventList.js';
-import { accountsQuery, attemptsQuery, endpointsQuery, listPage, type RunSql } from '../listQuery.js';
+import {
+  accountsQuery,
+  attemptsQuery,
+  endpointsQuery,
+  listPage,
+  objectsQuery,
+  type RunSql,
+} from '../listQuery.js';
 import { finishPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
 import { RoutableCache, resultsChangeEndpoints } from '../routableCache.js';
@@ -16,6 +23,8 @@ import {
   type EndpointRow,
   type EventRow,
   type IdempotencyRow,
+  OBJECT_COLUMNS,
+  type ObjectRow,
   type PlatformRow,
   toAccount,
   toApiKey,
@@ -24,6 +33,7 @@ import {
   toEndpoint,
   toEvent,
   toIdempotency,
+  toObject,
   toPlatform,
 } from '../rows.js';
 import type {
@@ -46,6 +56,8 @@ import type {
   JsonObject,
   MaintenanceReport,
   NewDelivery,
+  ObjectQuery,
+  ObjectRecord,
   Page,
   PageQuery,
   PlatformRecord,
@@ -65,6 +77,7 @@ import {
   type Queryable,
   transaction,
 } from './pool.js';
+import { putObjects } from './putObjects.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
 
 export interface PostgresStoreOptions {
@@ -477,18 +490,41 @@ class PostgresStore implements Store {
     if (!effect) return this.appender.append(event, deliveries);
     // Rare next to plain publishes: its own transaction, outside the group commit.
     return transaction(this.pool, async (client) => {
-      const { text, values } = updateAccountSql(
-        effect.account.id,
-        effect.account.object,
-        effect.account.changes,
-      );
-      await client.query(text, values);
+      if (effect.account) {
+        const { text, values } = updateAccountSql(
+          effect.account.id,
+          effect.account.object,
+          effect.account.changes,
+        );
+        await client.query(text, values);
+      }
+      if (effect.objects) await putObjects(client, effect.objects);
       try {
         await appendOne(client, event, deliveries);
       } catch (err) {
         throw mapWriteError(err, `Event ${event.id}`);
       }
     });
+  }
+
+  // Emulated objects
+
+  async getObject(id: string): Promise<ObjectRecord | null> {
+    const row = await this.one<ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = $1`, [id]);
+    return row === undefined ? null : toObject(row);
+  }
+
+  async listObjects(q: ObjectQuery): Promise<Page<ObjectRecord>> {
+    const { rows, plan } = await listPage<ObjectRow>(
+      objectsQuery(q, POSTGRES_DIALECT.bool),
+      POSTGRES_DIALECT.placeholder,
+      this.runSql,
+    );
+    return finishPage(rows.map(toObject), plan);
+  }
+
+  async putObjects(objects: ObjectRecord[]): Promise<void> {
+    await putObjects(this.pool, objects);
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {

@@ -1,5 +1,6 @@
 import type { EventEffect, EventRecord, NewDelivery } from '../types.js';
 import { bit, mapWriteError, type SqliteConn } from './db.js';
+import { putObjects } from './putObjects.js';
 import { updateAccount } from './updateAccount.js';
 
 const INSERT_EVENT = `INSERT INTO events (id, account_id, livemode, type, created_unix, body, request_id, idempotency_key)
@@ -87,7 +88,9 @@ export class EventAppender {
 
   private insert({ event: e, deliveries, effect }: Pending): void {
     // In the same transaction (and savepoint) as the event: both or neither.
-    if (effect) updateAccount(this.conn, effect.account.id, effect.account.object, effect.account.changes);
+    if (effect?.account)
+      updateAccount(this.conn, effect.account.id, effect.account.object, effect.account.changes);
+    if (effect?.objects) putObjects(this.conn, effect.objects);
     this.conn
       .stmt(INSERT_EVENT)
       .run(e.id, e.accountId, bit(e.livemode), e.type, e.createdUnix, e.body, e.requestId, e.idempotencyKey);

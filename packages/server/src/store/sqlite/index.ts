@@ -1,6 +1,13 @@
 import { withTypedErrors } from '../errors.js';
 import { listEvents, type SqlDialect } from '../eventList.js';
-import { accountsQuery, attemptsQuery, endpointsQuery, listPage, type RunSql } from '../listQuery.js';
+import {
+  accountsQuery,
+  attemptsQuery,
+  endpointsQuery,
+  listPage,
+  objectsQuery,
+  type RunSql,
+} from '../listQuery.js';
 import { loadMigrations } from '../migrations.js';
 import { finishPage } from '../paging.js';
 import { applyEndpointPatch } from '../patch.js';
@@ -15,6 +22,8 @@ import {
   type EndpointRow,
   type EventRow,
   type IdempotencyRow,
+  OBJECT_COLUMNS,
+  type ObjectRow,
   type PlatformRow,
   toAccount,
   toApiKey,
@@ -23,6 +32,7 @@ import {
   toEndpoint,
   toEvent,
   toIdempotency,
+  toObject,
   toPlatform,
 } from '../rows.js';
 import type {
@@ -45,6 +55,8 @@ import type {
   JsonObject,
   MaintenanceReport,
   NewDelivery,
+  ObjectQuery,
+  ObjectRecord,
   Page,
   PageQuery,
   PlatformRecord,
@@ -55,6 +67,7 @@ import { IDEMPOTENCY_IN_PROGRESS, type IdempotencyReservation } from '../types.j
 import { EventAppender } from './appendEvent.js';
 import { claimDue } from './claimDue.js';
 import { bit, isSqliteUnavailable, mapWriteError, SqliteConn } from './db.js';
+import { putObjects } from './putObjects.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
 import { updateAccount } from './updateAccount.js';
 import { createSqliteWorkerStore } from './workerClient.js';
@@ -380,6 +393,26 @@ class SqliteStore implements Store {
 
   appendEvent(event: EventRecord, deliveries: NewDelivery[], effect?: EventEffect): Promise<void> {
     return this.appender.append(event, deliveries, effect);
+  }
+
+  // Emulated objects
+
+  async getObject(id: string): Promise<ObjectRecord | null> {
+    const row = this.get<ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = ?`, id);
+    return row === undefined ? null : toObject(row);
+  }
+
+  async listObjects(q: ObjectQuery): Promise<Page<ObjectRecord>> {
+    const { rows, plan } = await listPage<ObjectRow>(
+      objectsQuery(q, SQLITE_DIALECT.bool),
+      SQLITE_DIALECT.placeholder,
+      this.runSql,
+    );
+    return finishPage(rows.map(toObject), plan);
+  }
+
+  async putObjects(objects: ObjectRecord[]): Promise<void> {
+    if (objects.length > 0) this.conn.write(() => putObjects(this.conn, objects));
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {
