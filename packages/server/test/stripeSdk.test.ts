@@ -130,9 +130,10 @@ describe.each(ENGINES)('stripe SDK against Switchboard (%s)', (engine) => {
     expect(events.data).toHaveLength(1);
     const event = events.data[0]!;
     expect(event.account).toBe(account.id);
+    // Nested, only what changed: the metadata key the update added was absent before.
     expect(event.data.previous_attributes).toEqual({
       email: 'seller@example.com',
-      metadata: { seller: '42' },
+      metadata: { tier: null },
     });
     expect((event.data.object as Stripe.Account).email).toBe('new@example.com');
     const again = await stripe.events.retrieve(event.id, {}, { stripeAccount: account.id });

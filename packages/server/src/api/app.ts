@@ -11,6 +11,7 @@ import { ApiError, internalError, invalid, unavailable, unrecognizedUrl } from '
 import { authenticate, idempotency, params, requestId } from './middleware.js';
 import { accountRoutes, ownAccountRoutes } from './routes/accounts.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
+import { customerRoutes } from './routes/customers.js';
 import { eventRoutes } from './routes/events.js';
 import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 
@@ -45,6 +46,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/accounts', accountRoutes(rt));
   app.route('/v1/account', ownAccountRoutes(rt));
   app.route('/v1/api_keys', apiKeyRoutes(rt));
+  app.route('/v1/customers', customerRoutes(rt));
   for (const [prefix, routes] of Object.entries(options.extraRoutes ?? {})) app.route(prefix, routes);
 
   app.notFound((c) => {

@@ -58,8 +58,8 @@ export class Params {
     if (opts.required && v === '') throw missingParam(this.path(name));
     if (opts.maxLength !== undefined && v.length > opts.maxLength) {
       throw invalidParam(
-        name,
-        `Invalid string: ${name} must be at most ${opts.maxLength} characters.`,
+        this.path(name),
+        `Invalid string: ${this.path(name)} must be at most ${opts.maxLength} characters.`,
         'parameter_invalid_string_too_long',
       );
     }

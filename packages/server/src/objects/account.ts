@@ -1,6 +1,5 @@
 /**
- * The connected `account` object: creation defaults, updates, and the
- * `previous_attributes` of the `account.updated` event an update emits. Pure.
+ * The connected `account` object: creation defaults and updates. Pure.
  */
 
 import type Stripe from 'stripe';
@@ -130,16 +129,6 @@ export function platformAccountObject(platform: PlatformRecord): Stripe.Account 
   };
 }
 
-/** Top-level keys whose values differ, with their old values (arrays and objects whole). */
-export function previousAttributes(before: JsonObject, after: JsonObject): JsonObject {
-  const prev: JsonObject = {};
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  for (const key of keys) {
-    if (!deepEqual(before[key], after[key])) prev[key] = before[key] === undefined ? null : before[key];
-  }
-  return prev;
-}
-
 /**
  * Merge an update into a nested object the way Stripe's hashes behave:
  * nested hashes merge key by key, arrays and scalars replace, '' unsets (null).
@@ -157,19 +146,4 @@ export function mergeHash(target: JsonObject, patch: Record<string, unknown>): J
 
 function isHash(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Structural equality for JSON values. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  }
-  const ao = a as JsonObject;
-  const bo = b as JsonObject;
-  const ak = Object.keys(ao);
-  if (ak.length !== Object.keys(bo).length) return false;
-  return ak.every((k) => Object.hasOwn(bo, k) && deepEqual(ao[k], bo[k]));
 }

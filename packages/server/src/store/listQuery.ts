@@ -153,6 +153,11 @@ export function objectsQuery(q: ObjectQuery, bool: Bool): ListQuery {
         .add(`deleted = ${w.param(bool(false))}`),
     filter: (w) => {
       if (q.lookupKey !== undefined) w.add(`lookup_key = ${w.param(q.lookupKey)}`);
+      const c = q.created;
+      if (c?.gt !== undefined) w.add(`created_unix > ${w.param(c.gt)}`);
+      if (c?.gte !== undefined) w.add(`created_unix >= ${w.param(c.gte)}`);
+      if (c?.lt !== undefined) w.add(`created_unix < ${w.param(c.lt)}`);
+      if (c?.lte !== undefined) w.add(`created_unix <= ${w.param(c.lte)}`);
     },
     page: q,
   };

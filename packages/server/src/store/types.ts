@@ -77,6 +77,8 @@ export interface ObjectQuery extends PageQuery {
   livemode: boolean;
   /** Only those whose `lookupKey` is this. */
   lookupKey?: string;
+  /** Stripe's `created` filter, unix seconds. */
+  created?: CreatedRange;
 }
 
 /** What `updateAccount` may change besides the object. */

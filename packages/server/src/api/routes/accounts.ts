@@ -9,13 +9,7 @@
 import { Hono } from 'hono';
 import { toUnixSeconds } from '../../clock.js';
 import { newId } from '../../ids.js';
-import {
-  ACCOUNT_TYPES,
-  mergeHash,
-  newAccountObject,
-  platformAccountObject,
-  previousAttributes,
-} from '../../objects/account.js';
+import { ACCOUNT_TYPES, mergeHash, newAccountObject, platformAccountObject } from '../../objects/account.js';
 import {
   type ControllerProperties,
   controllerForType,
@@ -23,6 +17,7 @@ import {
   typeOfController,
   withDefaults,
 } from '../../objects/accountController.js';
+import { previousAttributes } from '../../objects/previousAttributes.js';
 import {
   CONNECT_MODES,
   isConnected,
