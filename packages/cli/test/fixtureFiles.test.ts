@@ -42,7 +42,6 @@ const TYPED = [
   published('balance.available', OBJECTS.availableBalance),
   published('capability.updated', OBJECTS.activeCapability, activeCapabilityBefore),
   published('charge.succeeded', OBJECTS.succeededCharge),
-  published('customer.created', OBJECTS.newCustomer),
   published('payment_intent.payment_failed', OBJECTS.failedPaymentIntent),
   published('payment_intent.succeeded', OBJECTS.succeededPaymentIntent),
   published('payout.failed', OBJECTS.failedPayout),
@@ -117,7 +116,7 @@ describe('shipped fixtures', () => {
       const last = file.fixtures[file.fixtures.length - 1]!;
       if (last.path === '/v1/events') {
         expect(file.fixtures.some((s) => (s.params as { type?: string }).type === type)).toBe(true);
-      } else expect(last.path).toMatch(/^\/v1\/accounts\//);
+      } else expect(last.path).toMatch(/^\/v1\/(accounts\/|customers$)/);
     }
   });
 

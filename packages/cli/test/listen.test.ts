@@ -227,6 +227,18 @@ describe('switchboard listen', () => {
     const connectEvent = (JSON.parse(connected.stdout()) as { events: { id: string }[] }).events[0]!;
     await until(() => connectRx.requests.some((r) => JSON.parse(r.body.toString()).id === connectEvent.id));
     expect(accountRx.requests.some((r) => JSON.parse(r.body.toString()).id === connectEvent.id)).toBe(false);
+    // A real customer each time: the one an event names can be fetched, in the account it lives in.
+    const forwarded = JSON.parse(
+      connectRx.requests.find((r) => JSON.parse(r.body.toString()).id === connectEvent.id)!.body.toString(),
+    ) as Stripe.Event;
+    const customerId = (forwarded.data.object as Stripe.Customer).id;
+    expect(await h.stripe().customers.retrieve(customerId, {}, { stripeAccount: acct })).toMatchObject({
+      id: customerId,
+      email: 'customer@example.com',
+    });
+    expect((await h.stripe().customers.retrieve((arrived.data.object as Stripe.Customer).id)).id).toBe(
+      arrived.data.object.id,
+    );
   });
 
   it('without --forward-to, listen prints the events and forwards nothing', async () => {

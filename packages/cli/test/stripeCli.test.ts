@@ -126,6 +126,32 @@ describe.runIf(STRIPE_CLI_PLATFORM)('the official Stripe CLI against Switchboard
     expect(accountRx.requests.some((r) => JSON.parse(r.body.toString()).id === deauthorized.id)).toBe(false);
   });
 
+  it('stripe trigger customer.created makes a real customer: on the platform, and with --stripe-account in the connected account', async () => {
+    const acct = await h.stripe().accounts.create({ type: 'express' });
+    const seen = (rx: Receiver) =>
+      rx.requests.map((r) => verified(r, secret)).filter((e) => e.type === 'customer.created');
+    const ownBefore = seen(accountRx).length;
+    const connectBefore = seen(connectRx).length;
+    for (const args of [[], ['--stripe-account', acct.id]]) {
+      const t = cli.run(['trigger', 'customer.created', ...args]);
+      expect(await t.exited, t.stdout() + t.stderr()).toBe(0);
+      expect(t.stdout()).toMatch(/Trigger succeeded!/);
+    }
+    await until(() => seen(accountRx).length > ownBefore && seen(connectRx).length > connectBefore);
+    const own = seen(accountRx).at(-1)!;
+    const connected = seen(connectRx).at(-1)!;
+    expect(own.account).toBeUndefined();
+    expect(connected.account).toBe(acct.id);
+    // Stripe's fixture sets the description; the objects the events name exist where the events say.
+    const ownCustomer = await h.stripe().customers.retrieve((own.data.object as Stripe.Customer).id);
+    expect(ownCustomer).toMatchObject({ description: '(created by Stripe CLI)' });
+    const connectedId = (connected.data.object as Stripe.Customer).id;
+    expect((await h.stripe().customers.retrieve(connectedId, {}, { stripeAccount: acct.id })).id).toBe(
+      connectedId,
+    );
+    await expect(h.stripe().customers.retrieve(connectedId)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('a listener killed and restarted loses nothing published meanwhile', async () => {
     for (const p of procs.splice(0)) await p.kill('SIGKILL');
     const missed = [
