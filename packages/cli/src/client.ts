@@ -95,6 +95,8 @@ export class ApiClient {
       headers['idempotency-key'] = opts.idempotencyKey ?? `switchboard-cli-${randomUUID()}`;
       body = JSON.stringify(params);
     } else {
+      // A DELETE's key is not replayed, but the events it causes carry it.
+      if (method === 'DELETE' && opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
       const q = encodeQuery(params);
       if (q) url += `?${q}`;
     }

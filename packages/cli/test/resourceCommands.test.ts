@@ -357,7 +357,8 @@ describe.concurrent('resource commands', () => {
     const account = (JSON.parse(made.stdout) as { id: string }).id;
     const t = await cli(['trigger', 'balance.available', '--stripe-account', account]);
     expect(t.code, t.stderr).toBe(0);
-    const [created] = createdEvents(t.stdout);
+    // The payment's events, then balance.available: the one this test follows.
+    const created = createdEvents(t.stdout).find((e) => e.type === 'balance.available');
     expect(created!.account).toBe(account);
     await delivered(created!.id);
 

@@ -152,6 +152,42 @@ describe.runIf(STRIPE_CLI_PLATFORM)('the official Stripe CLI against Switchboard
     await expect(h.stripe().customers.retrieve(connectedId)).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it.each([
+    ['payment_intent.succeeded', 'payment_intent.succeeded'],
+    ['payment_intent.payment_failed', 'payment_intent.payment_failed'],
+    ['charge.succeeded', 'charge.succeeded'],
+    ['charge.refunded', 'charge.refunded'],
+    ['balance.available', 'balance.available'],
+  ])(
+    'stripe trigger %s makes the real calls, on the platform and with --stripe-account',
+    async (fixture, type) => {
+      const acct = await h.stripe().accounts.create({ type: 'standard' });
+      const seen = (rx: Receiver) =>
+        rx.requests.map((r) => verified(r, secret)).filter((e) => e.type === type);
+      const ownBefore = seen(accountRx).length;
+      const connectBefore = seen(connectRx).length;
+      for (const args of [[], ['--stripe-account', acct.id]]) {
+        const t = cli.run(['trigger', fixture, ...args]);
+        expect(await t.exited, t.stdout() + t.stderr()).toBe(0);
+        expect(t.stdout()).toMatch(/Trigger succeeded!/);
+      }
+      await until(() => seen(accountRx).length > ownBefore && seen(connectRx).length > connectBefore);
+      const connected = seen(connectRx).at(-1)!;
+      expect(connected.account).toBe(acct.id);
+      expect(seen(accountRx).at(-1)!.account).toBeUndefined();
+      // The object the event names is there, in the connected account (a balance has no id: it is the account's).
+      const object = connected.data.object as { id?: string; object: string };
+      const as = { stripeAccount: acct.id };
+      if (object.object === 'payment_intent')
+        expect((await h.stripe().paymentIntents.retrieve(object.id!, {}, as)).status).toBe(
+          type === 'payment_intent.succeeded' ? 'succeeded' : 'requires_payment_method',
+        );
+      else if (object.object === 'charge')
+        expect((await h.stripe().charges.retrieve(object.id!, {}, as)).id).toBe(object.id);
+      else expect(await h.stripe().balance.retrieve({}, as)).toMatchObject({ object: 'balance' });
+    },
+  );
+
   it('a listener killed and restarted loses nothing published meanwhile', async () => {
     for (const p of procs.splice(0)) await p.kill('SIGKILL');
     const missed = [

@@ -29,6 +29,7 @@ import { createHttpTransport } from './delivery/httpTransport.js';
 import { DEFAULT_LIVE_SCHEDULE_MS, DEFAULT_TEST_SCHEDULE_MS } from './delivery/retrySchedule.js';
 import { newId, randomToken } from './ids.js';
 import { DEFAULT_API_VERSION } from './objects/event.js';
+import { DEFAULT_FUNDS_PENDING_MS } from './services/payments.js';
 import { createListenHub, type ListenHub } from './sessions/listenHub.js';
 import { ListenSessions } from './sessions/websocketTransport.js';
 import { openStore } from './store/open.js';
@@ -70,6 +71,8 @@ export interface SwitchboardConfig {
   defaultApiVersion?: string;
   /** An endpoint that answers no 2xx for this long is disabled (default 3 days). */
   disableAfterMs?: number;
+  /** How long a card charge's funds stay pending before they are available (default 10 s, as test mode hurries). */
+  fundsPendingMs?: number;
   /**
    * This node's stable name, the owner of its leases: a node started again
    * under the same name takes back at once what it had in flight. Default: a
@@ -239,6 +242,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     allowPrivateTargets: config.allowPrivateTargets ?? false,
     defaultApiVersion: config.defaultApiVersion ?? DEFAULT_API_VERSION,
     disableAfterMs,
+    fundsPendingMs: config.fundsPendingMs ?? DEFAULT_FUNDS_PENDING_MS,
     publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : null,
     trustProxy: config.trustProxy ?? false,
     log,

@@ -11,8 +11,13 @@ import { ApiError, internalError, invalid, unavailable, unrecognizedUrl } from '
 import { authenticate, idempotency, params, requestId } from './middleware.js';
 import { accountRoutes, ownAccountRoutes } from './routes/accounts.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
+import { balanceRoutes, balanceTransactionRoutes } from './routes/balance.js';
+import { chargeRoutes } from './routes/charges.js';
 import { customerRoutes } from './routes/customers.js';
 import { eventRoutes } from './routes/events.js';
+import { paymentIntentRoutes } from './routes/paymentIntents.js';
+import { paymentMethodRoutes } from './routes/paymentMethods.js';
+import { refundRoutes } from './routes/refunds.js';
 import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 
 export interface ApiOptions {
@@ -47,6 +52,12 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/account', ownAccountRoutes(rt));
   app.route('/v1/api_keys', apiKeyRoutes(rt));
   app.route('/v1/customers', customerRoutes(rt));
+  app.route('/v1/payment_intents', paymentIntentRoutes(rt));
+  app.route('/v1/payment_methods', paymentMethodRoutes(rt));
+  app.route('/v1/charges', chargeRoutes(rt));
+  app.route('/v1/refunds', refundRoutes(rt));
+  app.route('/v1/balance', balanceRoutes(rt));
+  app.route('/v1/balance_transactions', balanceTransactionRoutes(rt));
   for (const [prefix, routes] of Object.entries(options.extraRoutes ?? {})) app.route(prefix, routes);
 
   app.notFound((c) => {

@@ -15,6 +15,8 @@ export interface Runtime {
   defaultApiVersion: string;
   /** How long without a 2xx disables an endpoint. */
   disableAfterMs: number;
+  /** How long a card charge's funds stay pending (services/payments.ts). */
+  fundsPendingMs: number;
   /** The origin clients reach the API at (`serve --public-url`); null: the request's own. */
   publicOrigin: string | null;
   /** Believe `X-Forwarded-Proto` and `X-Forwarded-Host`. */

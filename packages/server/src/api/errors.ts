@@ -31,6 +31,8 @@ export class ApiError extends Error {
   executed = false;
   /** Response headers the error comes with (`Retry-After`). */
   headers: Record<string, string> = {};
+  /** More fields of the error object, as Stripe's card errors have (`decline_code`, `charge`, `payment_intent`). */
+  details: Record<string, unknown> = {};
 
   constructor(
     readonly status: number,
@@ -48,7 +50,7 @@ export class ApiError extends Error {
     if (this.code) error.code = this.code;
     if (this.param) error.param = this.param;
     if (this.code) error.doc_url = `https://docs.stripe.com/error-codes/${this.code.replaceAll('_', '-')}`;
-    return { error };
+    return { error: { ...error, ...this.details } };
   }
 }
 
