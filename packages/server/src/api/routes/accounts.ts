@@ -129,38 +129,42 @@ function applyUpdate(object: JsonObject, p: Params): JsonObject {
   return next;
 }
 
+/** A connected account of the platform the caller sees (in the key's mode; a connected account sees itself). */
+export async function visibleAccount(rt: Runtime, caller: Caller, id: string): Promise<AccountRecord> {
+  const account = await rt.store.getAccount(id);
+  if (
+    !account ||
+    account.platformId !== rt.platform.id ||
+    !keySeesAccount(account.connectedModes, caller.livemode) ||
+    // A connected account sees itself only.
+    (caller.connectedAccount !== null && caller.connectedAccount.id !== id)
+  ) {
+    throw noSuch('account', id);
+  }
+  return account;
+}
+
+/** An account the caller's key may change: one connected in the key's mode. */
+export async function changeableAccount(rt: Runtime, caller: Caller, id: string): Promise<AccountRecord> {
+  const account = await visibleAccount(rt, caller, id);
+  if (!keyChangesAccount(account.connectedModes, caller.livemode)) {
+    const mode = caller.livemode ? 'live' : 'test';
+    throw new ApiError(
+      403,
+      'permission_error',
+      `The account '${id}' is not connected to this platform in ${mode} mode: a ${mode} key can act as it but not change or disconnect it.`,
+      'account_invalid',
+    );
+  }
+  return account;
+}
+
 export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   /** An account the caller's key sees (a live key never sees a test-only one). */
-  async function visible(caller: Caller, id: string): Promise<AccountRecord> {
-    const account = await rt.store.getAccount(id);
-    if (
-      !account ||
-      account.platformId !== rt.platform.id ||
-      !keySeesAccount(account.connectedModes, caller.livemode) ||
-      // A connected account sees itself only.
-      (caller.connectedAccount !== null && caller.connectedAccount.id !== id)
-    ) {
-      throw noSuch('account', id);
-    }
-    return account;
-  }
-
-  /** An account the caller's key may change: one connected in the key's mode. */
-  async function changeable(caller: Caller, id: string): Promise<AccountRecord> {
-    const account = await visible(caller, id);
-    if (!keyChangesAccount(account.connectedModes, caller.livemode)) {
-      const mode = caller.livemode ? 'live' : 'test';
-      throw new ApiError(
-        403,
-        'permission_error',
-        `The account '${id}' is not connected to this platform in ${mode} mode: a ${mode} key can act as it but not change or disconnect it.`,
-        'account_invalid',
-      );
-    }
-    return account;
-  }
+  const visible = (caller: Caller, id: string) => visibleAccount(rt, caller, id);
+  const changeable = (caller: Caller, id: string) => changeableAccount(rt, caller, id);
 
   app.post('/', async (c) => {
     const caller = c.get('caller');
