@@ -18,6 +18,7 @@ import { eventRoutes } from './routes/events.js';
 import { externalAccountRoutes } from './routes/externalAccounts.js';
 import { paymentIntentRoutes } from './routes/paymentIntents.js';
 import { paymentMethodRoutes } from './routes/paymentMethods.js';
+import { personRoutes } from './routes/persons.js';
 import { refundRoutes } from './routes/refunds.js';
 import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 
@@ -50,6 +51,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/webhook_endpoints', webhookEndpointRoutes(rt));
   app.route('/v1/events', eventRoutes(rt));
   app.route('/v1/accounts/:account/external_accounts', externalAccountRoutes(rt));
+  app.route('/v1/accounts/:account/persons', personRoutes(rt));
   app.route('/v1/accounts', accountRoutes(rt));
   app.route('/v1/account', ownAccountRoutes(rt));
   app.route('/v1/api_keys', apiKeyRoutes(rt));
