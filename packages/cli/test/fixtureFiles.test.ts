@@ -22,7 +22,6 @@ import {
   erroredBankAccountBefore,
   FIXTURE_FILES,
   OBJECTS,
-  unverifiedPersonBefore,
 } from '../src/fixtures/objects.js';
 
 type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
@@ -42,7 +41,6 @@ const TYPED = [
   published('capability.updated', OBJECTS.activeCapability, activeCapabilityBefore),
   published('payout.failed', OBJECTS.failedPayout),
   published('payout.paid', OBJECTS.paidPayout),
-  published('person.updated', OBJECTS.unverifiedPerson, unverifiedPersonBefore),
 ];
 
 const serialise = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
