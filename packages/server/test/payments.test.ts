@@ -92,7 +92,11 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
       available: [{ amount: 0, currency: 'usd' }],
       pending: [{ amount: 1912, currency: 'usd' }],
     });
+    // Not due yet: the scheduler runs nothing.
+    expect(await h.sb.scheduler.runOnce()).toBe(0);
     h.clock.advance(DEFAULT_FUNDS_PENDING_MS);
+    expect(await h.sb.scheduler.runOnce()).toBe(1);
+    expect(await h.sb.scheduler.runOnce()).toBe(0);
     expect(await stripe.balance.retrieve()).toMatchObject({
       available: [{ amount: 1912, currency: 'usd' }],
       pending: [{ amount: 0, currency: 'usd' }],
@@ -104,7 +108,11 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
       'payment_intent.created',
       'charge.succeeded',
       'payment_intent.succeeded',
+      'balance.available',
     ]);
+    // Sent when the funds became available, with the balance then.
+    const [available] = (await stripe.events.list({ type: 'balance.available' })).data;
+    expect((available!.data.object as Stripe.Balance).available[0]!.amount).toBe(1912);
     expect((await stripe.paymentIntents.list({ customer: customer.id })).data.map((p) => p.id)).toEqual([
       intent.id,
     ]);

@@ -23,7 +23,7 @@ import {
   newRefund,
 } from '../objects/payments.js';
 import { cardPaymentMethod, TEST_CARDS, type TestCard } from '../objects/testCards.js';
-import type { JsonObject, ObjectRecord, ObjectStore } from '../store/types.js';
+import type { EventEffect, JsonObject, ObjectRecord, ObjectStore, ScheduledStep } from '../store/types.js';
 import { type PublishDeps, publishEvent } from './publish.js';
 
 export interface PaymentsDeps {
@@ -94,9 +94,10 @@ async function publish(
   object: object,
   written: ObjectRecord[],
   previous: JsonObject | null = null,
+  steps: Pick<EventEffect, 'scheduleSteps' | 'completeSteps'> = {},
 ): Promise<void> {
   await publishEvent(deps.publish, {
-    effect: { objects: written },
+    effect: { objects: written, ...steps },
     accountId: caller.accountId,
     livemode: caller.livemode,
     type,
@@ -315,11 +316,28 @@ export async function confirmPaymentIntent(
       latest_charge: charge.id,
       last_payment_error: null,
     };
-    await publish(deps, caller, 'charge.succeeded', charge, [
-      ...written,
-      chargeRecord(caller, charge),
-      record(caller, transaction, chargeId),
-    ]);
+    // Pending funds: balance.available when they are, on the server's clock (services/scheduler.ts).
+    const available: ScheduledStep[] = card.availableAtOnce
+      ? []
+      : [
+          {
+            id: newId('step', 24),
+            kind: FUNDS_AVAILABLE,
+            subjectId: transactionId,
+            accountId: caller.accountId,
+            livemode: caller.livemode,
+            dueAt: availableOn * 1000,
+          },
+        ];
+    await publish(
+      deps,
+      caller,
+      'charge.succeeded',
+      charge,
+      [...written, chargeRecord(caller, charge), record(caller, transaction, chargeId)],
+      null,
+      { scheduleSteps: available },
+    );
     await publish(deps, caller, 'payment_intent.succeeded', succeeded, [intentRecord(caller, succeeded)]);
     if (card.availableAtOnce)
       await publish(deps, caller, 'balance.available', await balance(deps, caller), []);
@@ -446,6 +464,33 @@ export async function refundCharge(
     });
     return refund;
   });
+}
+
+/** The scheduled step of a charge's pending funds. */
+export const FUNDS_AVAILABLE = 'funds.available';
+
+/**
+ * The payments' scheduled steps (services/scheduler.ts): a charge's funds
+ * becoming available sends `balance.available` with the balance then.
+ */
+export function paymentStepHandlers(
+  deps: PaymentsDeps,
+  apiVersion: string,
+): Record<string, (step: ScheduledStep) => Promise<void>> {
+  return {
+    [FUNDS_AVAILABLE]: async (step) => {
+      const caller: PaymentsCaller = {
+        accountId: step.accountId,
+        livemode: step.livemode,
+        apiVersion,
+        requestId: null,
+        idempotencyKey: null,
+      };
+      await publish(deps, caller, 'balance.available', await balance(deps, caller), [], null, {
+        completeSteps: [step.id],
+      });
+    },
+  };
 }
 
 /** The caller's balance now: every balance transaction of the account and mode, pending until available. */

@@ -48,6 +48,28 @@ export interface EventEffect {
   account?: { id: string; object: JsonObject; changes?: AccountChanges };
   /** Emulated objects written (created, changed or deleted) by the call the event records. */
   objects?: ObjectRecord[];
+  /** Steps the change sets for later (a payout's outcome), stored with it. */
+  scheduleSteps?: ScheduledStep[];
+  /** Claimed steps this event is the outcome of: done, with it. */
+  completeSteps?: string[];
+}
+
+/**
+ * A step an emulated object takes later, on the server's clock: funds
+ * becoming available, a payout arriving or failing. services/scheduler.ts
+ * claims the due ones and runs each.
+ */
+export interface ScheduledStep {
+  /** `step_…` */
+  id: string;
+  /** What to do: a handler's name (`funds.available`, `payout.settle`). */
+  kind: string;
+  /** The object the step is about. */
+  subjectId: string;
+  accountId: string;
+  livemode: boolean;
+  /** When it is due, ms. */
+  dueAt: number;
 }
 
 /**
@@ -552,6 +574,18 @@ export interface RetentionStore {
   maintain(): Promise<MaintenanceReport>;
 }
 
+/** Steps set for later (services/scheduler.ts): claimed with a lease when due, completed with their event. */
+export interface ScheduleStore {
+  /**
+   * Lease up to `limit` due steps (dueAt <= now, no live lease) to the caller
+   * until now + leaseMs, oldest first: a step whose runner dies is due again
+   * when the lease ends.
+   */
+  claimDueSteps(now: number, leaseMs: number, limit: number): Promise<ScheduledStep[]>;
+  /** Steps that are done without an event. */
+  completeSteps(ids: string[]): Promise<void>;
+}
+
 /** The emulated Stripe objects (src/resources/): written with their events, or alone. */
 export interface ObjectStore {
   getObject(id: string): Promise<ObjectRecord | null>;
@@ -573,7 +607,8 @@ export interface Store
     DeliveryStore,
     IdempotencyStore,
     RetentionStore,
-    ObjectStore {}
+    ObjectStore,
+    ScheduleStore {}
 
 export interface MaintenanceReport {
   /** Whether the deliveries table was vacuumed by this call. */

@@ -1806,6 +1806,52 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       });
     });
 
+    describe('scheduled steps', () => {
+      const step = (id: string, dueAt: number) => ({
+        id,
+        kind: 'funds.available',
+        subjectId: `txn_${id}`,
+        accountId: PLATFORM.id,
+        livemode: false,
+        dueAt,
+      });
+
+      it('are scheduled with an event, claimed when due with a lease, oldest first, and completed with an event', async () => {
+        await store.appendEvent(event('evt_1'), [], {
+          scheduleSteps: [
+            step('step_b', T0 + 2 * SEC),
+            step('step_a', T0 + SEC),
+            step('step_later', T0 + MIN),
+          ],
+        });
+        expect(await store.claimDueSteps(T0, 30 * SEC, 10)).toEqual([]);
+        const due = await store.claimDueSteps(T0 + 5 * SEC, 30 * SEC, 10);
+        expect(due).toEqual([step('step_a', T0 + SEC), step('step_b', T0 + 2 * SEC)]);
+        // Leased: not claimed again until the lease runs out.
+        expect(await store.claimDueSteps(T0 + 6 * SEC, 30 * SEC, 10)).toEqual([]);
+        expect((await store.claimDueSteps(T0 + 36 * SEC, 30 * SEC, 1)).map((s) => s.id)).toEqual(['step_a']);
+        // The outcome's event completes the step in its transaction; a duplicate event completes nothing.
+        await expect(
+          store.appendEvent(event('evt_1'), [], { completeSteps: ['step_a'] }),
+        ).rejects.toMatchObject({
+          code: 'duplicate',
+        });
+        await store.appendEvent(event('evt_2'), [], { completeSteps: ['step_a'] });
+        await store.completeSteps(['step_b']);
+        expect((await store.claimDueSteps(T0 + 2 * MIN, 30 * SEC, 10)).map((s) => s.id)).toEqual([
+          'step_later',
+        ]);
+        await store.completeSteps([]);
+      });
+
+      it('a step scheduled twice is one step; a limit of 0 claims nothing', async () => {
+        await store.appendEvent(event('evt_1'), [], { scheduleSteps: [step('step_1', T0)] });
+        await store.appendEvent(event('evt_2'), [], { scheduleSteps: [step('step_1', T0 + MIN)] });
+        expect(await store.claimDueSteps(T0, SEC, 0)).toEqual([]);
+        expect(await store.claimDueSteps(T0, SEC, 10)).toEqual([step('step_1', T0)]);
+      });
+    });
+
     describe('prune', () => {
       it('removes old events with their deliveries and attempts, and old idempotency records', async () => {
         await store.initPlatform(PLATFORM, []);

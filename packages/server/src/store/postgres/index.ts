@@ -61,6 +61,7 @@ import type {
   Page,
   PageQuery,
   PlatformRecord,
+  ScheduledStep,
   Store,
   StoredEvent,
 } from '../types.js';
@@ -79,6 +80,7 @@ import {
 } from './pool.js';
 import { putObjects } from './putObjects.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
+import { claimDueSteps, completeSteps, scheduleSteps } from './scheduledSteps.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -499,6 +501,8 @@ class PostgresStore implements Store {
         await client.query(text, values);
       }
       if (effect.objects) await putObjects(client, effect.objects);
+      if (effect.scheduleSteps) await scheduleSteps(client, effect.scheduleSteps);
+      if (effect.completeSteps) await completeSteps(client, effect.completeSteps);
       try {
         await appendOne(client, event, deliveries);
       } catch (err) {
@@ -525,6 +529,16 @@ class PostgresStore implements Store {
 
   async putObjects(objects: ObjectRecord[]): Promise<void> {
     await putObjects(this.pool, objects);
+  }
+
+  // Scheduled steps
+
+  async claimDueSteps(now: number, leaseMs: number, limit: number): Promise<ScheduledStep[]> {
+    return claimDueSteps(this.relaxed, now, leaseMs, limit);
+  }
+
+  async completeSteps(ids: string[]): Promise<void> {
+    await completeSteps(this.pool, ids);
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {

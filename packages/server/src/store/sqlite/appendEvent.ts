@@ -1,6 +1,7 @@
 import type { EventEffect, EventRecord, NewDelivery } from '../types.js';
 import { bit, mapWriteError, type SqliteConn } from './db.js';
 import { putObjects } from './putObjects.js';
+import { completeSteps, scheduleSteps } from './scheduledSteps.js';
 import { updateAccount } from './updateAccount.js';
 
 const INSERT_EVENT = `INSERT INTO events (id, account_id, livemode, type, created_unix, body, request_id, idempotency_key)
@@ -91,6 +92,8 @@ export class EventAppender {
     if (effect?.account)
       updateAccount(this.conn, effect.account.id, effect.account.object, effect.account.changes);
     if (effect?.objects) putObjects(this.conn, effect.objects);
+    if (effect?.scheduleSteps) scheduleSteps(this.conn, effect.scheduleSteps);
+    if (effect?.completeSteps) completeSteps(this.conn, effect.completeSteps);
     this.conn
       .stmt(INSERT_EVENT)
       .run(e.id, e.accountId, bit(e.livemode), e.type, e.createdUnix, e.body, e.requestId, e.idempotencyKey);

@@ -60,6 +60,7 @@ import type {
   Page,
   PageQuery,
   PlatformRecord,
+  ScheduledStep,
   Store,
   StoredEvent,
 } from '../types.js';
@@ -69,6 +70,7 @@ import { claimDue } from './claimDue.js';
 import { bit, isSqliteUnavailable, mapWriteError, SqliteConn } from './db.js';
 import { putObjects } from './putObjects.js';
 import { CANCEL_PENDING, PAUSE_PENDING, RESUME_PAUSED, recordAttempts } from './recordAttempts.js';
+import { claimDueSteps, completeSteps } from './scheduledSteps.js';
 import { updateAccount } from './updateAccount.js';
 import { createSqliteWorkerStore } from './workerClient.js';
 
@@ -413,6 +415,16 @@ class SqliteStore implements Store {
 
   async putObjects(objects: ObjectRecord[]): Promise<void> {
     if (objects.length > 0) this.conn.write(() => putObjects(this.conn, objects));
+  }
+
+  // Scheduled steps
+
+  async claimDueSteps(now: number, leaseMs: number, limit: number): Promise<ScheduledStep[]> {
+    return claimDueSteps(this.conn, now, leaseMs, limit);
+  }
+
+  async completeSteps(ids: string[]): Promise<void> {
+    if (ids.length > 0) this.conn.write(() => completeSteps(this.conn, ids));
   }
 
   async getEvent(id: string): Promise<StoredEvent | null> {

@@ -1,0 +1,65 @@
+import type { ScheduledStep } from '../types.js';
+import type { Queryable } from './pool.js';
+
+const INSERT_STEPS = `
+INSERT INTO scheduled_steps (id, kind, subject_id, account_id, livemode, due_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::bigint[])
+ON CONFLICT (id) DO NOTHING`;
+
+// Due and not leased (or the lease ran out), oldest first; nodes skip what another is claiming.
+const CLAIM_STEPS = `
+UPDATE scheduled_steps SET lease_until = $2
+WHERE id IN (
+  SELECT id FROM scheduled_steps
+  WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+  ORDER BY due_at, id LIMIT $3
+  FOR UPDATE SKIP LOCKED
+)
+RETURNING id, kind, subject_id, account_id, livemode, due_at`;
+
+type StepRow = {
+  id: string;
+  kind: string;
+  subject_id: string;
+  account_id: string;
+  livemode: boolean;
+  due_at: number | string;
+};
+
+/** On a connection of the caller's (inside its transaction, if any). */
+export async function scheduleSteps(db: Queryable, steps: readonly ScheduledStep[]): Promise<void> {
+  if (steps.length === 0) return;
+  await db.query(INSERT_STEPS, [
+    steps.map((s) => s.id),
+    steps.map((s) => s.kind),
+    steps.map((s) => s.subjectId),
+    steps.map((s) => s.accountId),
+    steps.map((s) => s.livemode),
+    steps.map((s) => s.dueAt),
+  ]);
+}
+
+export async function completeSteps(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('DELETE FROM scheduled_steps WHERE id = ANY($1::text[])', [ids]);
+}
+
+export async function claimDueSteps(
+  db: Queryable,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): Promise<ScheduledStep[]> {
+  if (limit <= 0) return [];
+  const { rows } = await db.query<StepRow>(CLAIM_STEPS, [now, now + leaseMs, limit]);
+  return rows
+    .map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      subjectId: r.subject_id,
+      accountId: r.account_id,
+      livemode: r.livemode,
+      dueAt: Number(r.due_at),
+    }))
+    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1));
+}

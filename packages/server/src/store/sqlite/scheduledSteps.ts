@@ -1,0 +1,60 @@
+import type { ScheduledStep } from '../types.js';
+import { bit, type SqliteConn } from './db.js';
+
+const INSERT_STEP = `INSERT INTO scheduled_steps (id, kind, subject_id, account_id, livemode, due_at)
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
+
+const DELETE_STEP = 'DELETE FROM scheduled_steps WHERE id = ?';
+
+// Due and not leased (or the lease ran out), oldest first.
+const CLAIM_STEPS = `
+UPDATE scheduled_steps SET lease_until = @until
+WHERE id IN (
+  SELECT id FROM scheduled_steps
+  WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+  ORDER BY due_at, id LIMIT @limit
+)
+RETURNING id, kind, subject_id, account_id, livemode, due_at`;
+
+type StepRow = {
+  id: string;
+  kind: string;
+  subject_id: string;
+  account_id: string;
+  livemode: number;
+  due_at: number;
+};
+
+/** Inside the caller's transaction. */
+export function scheduleSteps(conn: SqliteConn, steps: readonly ScheduledStep[]): void {
+  const insert = conn.stmt(INSERT_STEP);
+  for (const s of steps) insert.run(s.id, s.kind, s.subjectId, s.accountId, bit(s.livemode), s.dueAt);
+}
+
+/** Inside the caller's transaction. */
+export function completeSteps(conn: SqliteConn, ids: readonly string[]): void {
+  const del = conn.stmt(DELETE_STEP);
+  for (const id of ids) del.run(id);
+}
+
+export function claimDueSteps(
+  conn: SqliteConn,
+  now: number,
+  leaseMs: number,
+  limit: number,
+): ScheduledStep[] {
+  if (limit <= 0) return [];
+  const rows = conn.writeRelaxed(
+    () => conn.stmt(CLAIM_STEPS).all({ now, until: now + leaseMs, limit }) as StepRow[],
+  );
+  return rows
+    .map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      subjectId: r.subject_id,
+      accountId: r.account_id,
+      livemode: r.livemode === 1,
+      dueAt: r.due_at,
+    }))
+    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1));
+}
