@@ -31,6 +31,7 @@ import { DEFAULT_LIVE_SCHEDULE_MS, DEFAULT_TEST_SCHEDULE_MS } from './delivery/r
 import { newId, randomToken } from './ids.js';
 import { DEFAULT_API_VERSION } from './objects/event.js';
 import { DEFAULT_FUNDS_PENDING_MS, paymentStepHandlers } from './services/payments.js';
+import { DEFAULT_PAYOUT_SETTLE_MS, payoutStepHandlers } from './services/payouts.js';
 import { createScheduler, type Scheduler } from './services/scheduler.js';
 import { createListenHub, type ListenHub } from './sessions/listenHub.js';
 import { ListenSessions } from './sessions/websocketTransport.js';
@@ -75,6 +76,8 @@ export interface SwitchboardConfig {
   disableAfterMs?: number;
   /** How long a card charge's funds stay pending before they are available (default 10 s, as test mode hurries). */
   fundsPendingMs?: number;
+  /** How long a payout takes to be paid or to fail (default 10 s). */
+  payoutSettleMs?: number;
   /**
    * This node's stable name, the owner of its leases: a node started again
    * under the same name takes back at once what it had in flight. Default: a
@@ -247,6 +250,7 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     defaultApiVersion: config.defaultApiVersion ?? DEFAULT_API_VERSION,
     disableAfterMs,
     fundsPendingMs: config.fundsPendingMs ?? DEFAULT_FUNDS_PENDING_MS,
+    payoutSettleMs: config.payoutSettleMs ?? DEFAULT_PAYOUT_SETTLE_MS,
     publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : null,
     trustProxy: config.trustProxy ?? false,
     log,
@@ -256,10 +260,16 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
   const scheduler = createScheduler({
     store,
     clock,
-    handlers: paymentStepHandlers(
-      { publish: publishDeps(runtime), store, clock, fundsPendingMs: runtime.fundsPendingMs },
-      runtime.defaultApiVersion,
-    ),
+    handlers: {
+      ...paymentStepHandlers(
+        { publish: publishDeps(runtime), store, clock, fundsPendingMs: runtime.fundsPendingMs },
+        runtime.defaultApiVersion,
+      ),
+      ...payoutStepHandlers(
+        { publish: publishDeps(runtime), store, clock, payoutSettleMs: runtime.payoutSettleMs },
+        runtime.defaultApiVersion,
+      ),
+    },
     onError: (error, step) =>
       log.error('a scheduled step failed', { step: step.kind, id: step.id, error: String(error) }),
     onPassError: (error) => log.error('scheduled steps could not be claimed', { error: String(error) }),

@@ -18,6 +18,7 @@ import { eventRoutes } from './routes/events.js';
 import { externalAccountRoutes } from './routes/externalAccounts.js';
 import { paymentIntentRoutes } from './routes/paymentIntents.js';
 import { paymentMethodRoutes } from './routes/paymentMethods.js';
+import { payoutRoutes } from './routes/payouts.js';
 import { personRoutes } from './routes/persons.js';
 import { refundRoutes } from './routes/refunds.js';
 import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
@@ -60,6 +61,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/payment_methods', paymentMethodRoutes(rt));
   app.route('/v1/charges', chargeRoutes(rt));
   app.route('/v1/refunds', refundRoutes(rt));
+  app.route('/v1/payouts', payoutRoutes(rt));
   app.route('/v1/balance', balanceRoutes(rt));
   app.route('/v1/balance_transactions', balanceTransactionRoutes(rt));
   for (const [prefix, routes] of Object.entries(options.extraRoutes ?? {})) app.route(prefix, routes);

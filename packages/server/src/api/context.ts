@@ -17,6 +17,8 @@ export interface Runtime {
   disableAfterMs: number;
   /** How long a card charge's funds stay pending (services/payments.ts). */
   fundsPendingMs: number;
+  /** How long a payout takes to settle (services/payouts.ts). */
+  payoutSettleMs: number;
   /** The origin clients reach the API at (`serve --public-url`); null: the request's own. */
   publicOrigin: string | null;
   /** Believe `X-Forwarded-Proto` and `X-Forwarded-Host`. */

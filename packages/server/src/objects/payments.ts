@@ -196,7 +196,7 @@ export interface NewBalanceTransactionInput {
   fee: number;
   currency: string;
   source: string;
-  type: 'charge' | 'refund';
+  type: 'charge' | 'refund' | 'payout' | 'payout_failure';
 }
 
 export function newBalanceTransaction(input: NewBalanceTransactionInput): Stripe.BalanceTransaction {

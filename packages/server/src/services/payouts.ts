@@ -1,0 +1,287 @@
+/**
+ * Payouts, emulated: a payout takes funds from the available balance now
+ * (`payout.created`) and settles later on the server's clock (a scheduled
+ * step): `payout.paid`, or `payout.failed` with the failure code of the test
+ * bank account it went to, the funds returned, and the bank account
+ * `errored` (`account.external_account.updated`) so that payouts stop until
+ * it is replaced, as Stripe's guide says.
+ */
+
+import type Stripe from 'stripe';
+import { ApiError, invalid, invalidParam } from '../api/errors.js';
+import { toUnixSeconds } from '../clock.js';
+import { newId } from '../ids.js';
+import {
+  type ExternalAccount,
+  TEST_BANK_ACCOUNTS,
+  withExternalAccountList,
+} from '../objects/externalAccount.js';
+import { newBalanceTransaction } from '../objects/payments.js';
+import { erroredBankAccount, newPayout, settledPayout } from '../objects/payout.js';
+import type {
+  AccountStore,
+  JsonObject,
+  ObjectRecord,
+  ObjectStore,
+  ScheduledStep,
+  ScheduleStore,
+} from '../store/types.js';
+import { balance, ownObject, type PaymentsCaller } from './payments.js';
+import { type PublishDeps, publishEvent } from './publish.js';
+
+export interface PayoutsDeps {
+  publish: PublishDeps;
+  store: ObjectStore & Pick<AccountStore, 'getAccount'> & Pick<ScheduleStore, 'completeSteps'>;
+  clock: () => number;
+  /** How long after its creation a payout settles, ms (test mode hurries). */
+  payoutSettleMs: number;
+}
+
+/** A payout settles this long after it is made, in test mode. */
+export const DEFAULT_PAYOUT_SETTLE_MS = 10_000;
+export const PAYOUT_SETTLE = 'payout.settle';
+
+const asJson = (o: object): JsonObject => o as unknown as JsonObject;
+
+/** What a payout to this external account does: null pays, else Stripe's failure code for its test number. */
+function failureFor(destination: ExternalAccount): string | null {
+  if (destination.object !== 'bank_account') return null;
+  for (const [number, failure] of Object.entries(TEST_BANK_ACCOUNTS))
+    if (number.endsWith(destination.last4 ?? '')) return failure;
+  return null;
+}
+
+function record(
+  caller: Pick<PaymentsCaller, 'accountId' | 'livemode'>,
+  o: { id: string; object: string; created?: number },
+  createdUnix: number,
+  lookupKey: string | null = null,
+): ObjectRecord {
+  return {
+    id: o.id,
+    kind: o.object === 'bank_account' || o.object === 'card' ? 'external_account' : o.object,
+    accountId: caller.accountId,
+    livemode: caller.livemode,
+    createdUnix: o.created ?? createdUnix,
+    object: asJson(o),
+    deleted: false,
+    lookupKey,
+  };
+}
+
+export interface PayoutInput {
+  amount: number;
+  currency: string;
+  destination: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  statementDescriptor: string | null;
+}
+
+export async function createPayout(
+  deps: PayoutsDeps,
+  caller: PaymentsCaller,
+  input: PayoutInput,
+): Promise<Stripe.Payout> {
+  const externals = (
+    await deps.store.listObjects({
+      kind: 'external_account',
+      accountId: caller.accountId,
+      livemode: caller.livemode,
+      limit: 100,
+    })
+  ).data.map((o) => o.object as unknown as ExternalAccount);
+  let destination: ExternalAccount | undefined;
+  if (input.destination) {
+    destination = externals.find((e) => e.id === input.destination);
+    if (!destination)
+      throw invalidParam(
+        'destination',
+        `No such external account: '${input.destination}'`,
+        'resource_missing',
+      );
+  } else destination = externals.find((e) => e.currency === input.currency && e.default_for_currency);
+  if (!destination)
+    throw invalid(
+      `This account has no external account in ${input.currency}: add one (POST /v1/accounts/{id}/external_accounts).`,
+      'no_external_account',
+      'destination',
+    );
+  if (destination.object === 'bank_account' && destination.status === 'errored')
+    throw invalid(
+      `The external account ${destination.id} is errored (a payout to it failed): update it or add another before paying out.`,
+      'external_account_errored',
+      'destination',
+    );
+  if (destination.currency !== input.currency)
+    throw invalidParam(
+      'currency',
+      `The external account ${destination.id} is in ${destination.currency}, not ${input.currency}.`,
+    );
+  const available =
+    (await balance(deps, caller)).available.find((a) => a.currency === input.currency)?.amount ?? 0;
+  if (available < input.amount)
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      `You have insufficient funds in your Stripe account for this payout: ${available} ${input.currency} available.`,
+      'balance_insufficient',
+    );
+
+  const now = deps.clock();
+  const nowUnix = toUnixSeconds(now);
+  const payoutId = newId('po', 24);
+  const transaction = newBalanceTransaction({
+    id: newId('txn', 24),
+    createdUnix: nowUnix,
+    availableOnUnix: nowUnix,
+    amount: -input.amount,
+    fee: 0,
+    currency: input.currency,
+    source: payoutId,
+    type: 'payout',
+  });
+  const payout = newPayout({
+    id: payoutId,
+    createdUnix: nowUnix,
+    arrivalUnix: toUnixSeconds(now + deps.payoutSettleMs),
+    amount: input.amount,
+    currency: input.currency,
+    destination,
+    balanceTransaction: transaction.id,
+    description: input.description,
+    metadata: input.metadata,
+    statementDescriptor: input.statementDescriptor,
+    livemode: caller.livemode,
+  });
+  const settle: ScheduledStep = {
+    id: newId('step', 24),
+    kind: PAYOUT_SETTLE,
+    subjectId: payoutId,
+    accountId: caller.accountId,
+    livemode: caller.livemode,
+    dueAt: now + deps.payoutSettleMs,
+  };
+  await publishEvent(deps.publish, {
+    effect: {
+      objects: [
+        record(caller, payout, nowUnix, destination.id),
+        record(caller, transaction, nowUnix, payoutId),
+      ],
+      scheduleSteps: [settle],
+    },
+    accountId: caller.accountId,
+    livemode: caller.livemode,
+    type: 'payout.created',
+    object: asJson(payout),
+    apiVersion: caller.apiVersion,
+    requestId: caller.requestId,
+    idempotencyKey: caller.idempotencyKey,
+  });
+  return payout;
+}
+
+/** The step a payout settles in: paid, or failed with its destination errored. */
+export function payoutStepHandlers(
+  deps: PayoutsDeps,
+  apiVersion: string,
+): Record<string, (step: ScheduledStep) => Promise<void>> {
+  return {
+    [PAYOUT_SETTLE]: async (step) => {
+      const caller = { accountId: step.accountId, livemode: step.livemode };
+      const common = {
+        accountId: step.accountId,
+        livemode: step.livemode,
+        apiVersion,
+        requestId: null,
+        idempotencyKey: null,
+      };
+      const payout = await ownObject<Stripe.Payout>(deps.store, caller, 'payout', 'payout', step.subjectId);
+      if (payout.status !== 'pending') {
+        await deps.store.completeSteps([step.id]);
+        return;
+      }
+      const externals = (
+        await deps.store.listObjects({
+          kind: 'external_account',
+          accountId: step.accountId,
+          livemode: step.livemode,
+          limit: 100,
+        })
+      ).data.map((o) => o.object as unknown as ExternalAccount);
+      const destination = externals.find((e) => e.id === payout.destination);
+      const failure = destination ? failureFor(destination) : 'no_account';
+      const nowUnix = toUnixSeconds(deps.clock());
+      if (failure === null) {
+        const paid = settledPayout(payout, null, null);
+        await publishEvent(deps.publish, {
+          ...common,
+          effect: {
+            objects: [record(caller, paid, nowUnix, paid.destination as string)],
+            completeSteps: [step.id],
+          },
+          type: 'payout.paid',
+          object: asJson(paid),
+          previousAttributes: { status: 'pending' },
+        });
+        return;
+      }
+      // The funds come back, available at once.
+      const returned = newBalanceTransaction({
+        id: newId('txn', 24),
+        createdUnix: nowUnix,
+        availableOnUnix: nowUnix,
+        amount: payout.amount,
+        fee: 0,
+        currency: payout.currency,
+        source: payout.id,
+        type: 'payout_failure',
+      });
+      const failed = settledPayout(payout, failure, returned.id);
+      await publishEvent(deps.publish, {
+        ...common,
+        effect: {
+          objects: [
+            record(caller, failed, nowUnix, failed.destination as string),
+            record(caller, returned, nowUnix, payout.id),
+          ],
+          completeSteps: [step.id],
+        },
+        type: 'payout.failed',
+        object: asJson(failed),
+        previousAttributes: {
+          status: 'pending',
+          failure_code: null,
+          failure_message: null,
+          failure_balance_transaction: null,
+        },
+      });
+      if (destination?.object !== 'bank_account') return;
+      const errored = erroredBankAccount(destination);
+      const account = await deps.store.getAccount(step.accountId);
+      const listAfter = externals.map((e) => (e.id === errored.id ? errored : e));
+      await publishEvent(deps.publish, {
+        ...common,
+        effect: {
+          objects: [record(caller, errored, nowUnix, 'bank_account')],
+          ...(account
+            ? {
+                account: {
+                  id: account.id,
+                  object: asJson(
+                    withExternalAccountList(account.object as unknown as Stripe.Account, listAfter),
+                  ),
+                },
+              }
+            : {}),
+        },
+        type: 'account.external_account.updated',
+        object: asJson(errored),
+        previousAttributes: {
+          status: destination.status,
+          requirements: destination.requirements ?? null,
+        } as JsonObject,
+      });
+    },
+  };
+}
