@@ -147,3 +147,30 @@ export function mergeHash(target: JsonObject, patch: Record<string, unknown>): J
 function isHash(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/**
+ * The account with the requirements `met` says are met taken out of what is
+ * due; no longer disabled once nothing is currently or past due. The same
+ * account when none were due.
+ */
+export function withoutRequirements(
+  account: Stripe.Account,
+  met: (requirement: string) => boolean,
+): Stripe.Account {
+  const req = account.requirements;
+  if (!req || ![req.currently_due, req.eventually_due, req.past_due].some((l) => l?.some(met)))
+    return account;
+  const keep = (l: string[] | null | undefined) => (l ?? []).filter((r) => !met(r));
+  const currentlyDue = keep(req.currently_due);
+  const pastDue = keep(req.past_due);
+  return {
+    ...account,
+    requirements: {
+      ...req,
+      currently_due: currentlyDue,
+      eventually_due: keep(req.eventually_due),
+      past_due: pastDue,
+      disabled_reason: currentlyDue.length === 0 && pastDue.length === 0 ? null : req.disabled_reason,
+    },
+  };
+}

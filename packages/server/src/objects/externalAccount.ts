@@ -5,6 +5,7 @@
  */
 
 import type Stripe from 'stripe';
+import { withoutRequirements } from './account.js';
 
 /** Stripe's test routing number (US). */
 export const TEST_ROUTING_NUMBER = '110000000';
@@ -121,24 +122,8 @@ export function newDebitCard(input: NewDebitCardInput): Stripe.Card {
 export type ExternalAccount = Stripe.BankAccount | Stripe.Card;
 
 /** The account with `external_account` no longer required: what adding its first external account does. */
-export function accountWithExternalAccount(account: Stripe.Account): Stripe.Account {
-  const req = account.requirements;
-  const due = [req?.currently_due, req?.eventually_due, req?.past_due];
-  if (!req || !due.some((list) => list?.includes('external_account'))) return account;
-  const drop = (list: string[] | null | undefined) => (list ?? []).filter((r) => r !== 'external_account');
-  const currentlyDue = drop(req.currently_due);
-  const pastDue = drop(req.past_due);
-  return {
-    ...account,
-    requirements: {
-      ...req,
-      currently_due: currentlyDue,
-      eventually_due: drop(req.eventually_due),
-      past_due: pastDue,
-      disabled_reason: currentlyDue.length === 0 && pastDue.length === 0 ? null : req.disabled_reason,
-    },
-  };
-}
+export const accountWithExternalAccount = (account: Stripe.Account): Stripe.Account =>
+  withoutRequirements(account, (r) => r === 'external_account');
 
 /** The account object's embedded `external_accounts` list, newest first, as Stripe shows it. */
 export function withExternalAccountList(

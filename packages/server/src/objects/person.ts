@@ -10,6 +10,7 @@
  */
 
 import type Stripe from 'stripe';
+import { withoutRequirements } from './account.js';
 
 /** What a person must provide before it can be verified (a US representative's list, as Stripe's). */
 export const PERSON_FIELDS = [
@@ -164,24 +165,9 @@ export function accountWithRepresentative(
   account: Stripe.Account,
   representative: Stripe.Person,
 ): Stripe.Account {
-  const req = account.requirements;
-  if (!req) return account;
   const stillDue = new Set(representative.requirements?.currently_due ?? []);
-  const met = (r: string) =>
-    r.startsWith('representative.') && !stillDue.has(r.slice('representative.'.length));
-  const lists = [req.currently_due, req.eventually_due, req.past_due];
-  if (!lists.some((l) => l?.some(met))) return account;
-  const keep = (l: string[] | null | undefined) => (l ?? []).filter((r) => !met(r));
-  const currentlyDue = keep(req.currently_due);
-  const pastDue = keep(req.past_due);
-  return {
-    ...account,
-    requirements: {
-      ...req,
-      currently_due: currentlyDue,
-      eventually_due: keep(req.eventually_due),
-      past_due: pastDue,
-      disabled_reason: currentlyDue.length === 0 && pastDue.length === 0 ? null : req.disabled_reason,
-    },
-  };
+  return withoutRequirements(
+    account,
+    (r) => r.startsWith('representative.') && !stillDue.has(r.slice('representative.'.length)),
+  );
 }

@@ -10,7 +10,7 @@
  */
 
 import type Stripe from 'stripe';
-import { ApiError, invalid, noSuch } from '../api/errors.js';
+import { ApiError, invalid } from '../api/errors.js';
 import { toUnixSeconds } from '../clock.js';
 import { newId } from '../ids.js';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../objects/payments.js';
 import { cardPaymentMethod, TEST_CARDS, type TestCard } from '../objects/testCards.js';
 import type { EventEffect, JsonObject, ObjectRecord, ObjectStore, ScheduledStep } from '../store/types.js';
+import { ownObject } from './objects.js';
 import { type PublishDeps, publishEvent } from './publish.js';
 
 export interface PaymentsDeps {
@@ -107,27 +108,6 @@ async function publish(
     requestId: caller.requestId,
     idempotencyKey: caller.idempotencyKey,
   });
-}
-
-/** An object of the caller's account and mode, or the 404 Stripe gives. */
-export async function ownObject<T>(
-  store: Pick<ObjectStore, 'getObject'>,
-  caller: Pick<PaymentsCaller, 'accountId' | 'livemode'>,
-  kind: string,
-  name: string,
-  id: string,
-  param = 'id',
-): Promise<T> {
-  const found = await store.getObject(id);
-  if (
-    !found ||
-    found.kind !== kind ||
-    found.accountId !== caller.accountId ||
-    found.livemode !== caller.livemode ||
-    found.deleted
-  )
-    throw noSuch(name, id, param);
-  return found.object as T;
 }
 
 /** The card behind a payment method this emulation made from a test id. */

@@ -26,7 +26,8 @@ import type {
   ScheduledStep,
   ScheduleStore,
 } from '../store/types.js';
-import { balance, ownObject, type PaymentsCaller } from './payments.js';
+import { ownObject } from './objects.js';
+import { balance, type PaymentsCaller } from './payments.js';
 import { type PublishDeps, publishEvent } from './publish.js';
 
 export interface PayoutsDeps {
@@ -69,6 +70,20 @@ function record(
   };
 }
 
+/** An account's external accounts in a mode (up to 100, as the account object lists them). */
+async function externalAccountsOf(
+  store: Pick<ObjectStore, 'listObjects'>,
+  owner: { accountId: string; livemode: boolean },
+): Promise<ExternalAccount[]> {
+  const page = await store.listObjects({
+    kind: 'external_account',
+    accountId: owner.accountId,
+    livemode: owner.livemode,
+    limit: 100,
+  });
+  return page.data.map((o) => o.object as unknown as ExternalAccount);
+}
+
 export interface PayoutInput {
   amount: number;
   currency: string;
@@ -83,14 +98,7 @@ export async function createPayout(
   caller: PaymentsCaller,
   input: PayoutInput,
 ): Promise<Stripe.Payout> {
-  const externals = (
-    await deps.store.listObjects({
-      kind: 'external_account',
-      accountId: caller.accountId,
-      livemode: caller.livemode,
-      limit: 100,
-    })
-  ).data.map((o) => o.object as unknown as ExternalAccount);
+  const externals = await externalAccountsOf(deps.store, caller);
   let destination: ExternalAccount | undefined;
   if (input.destination) {
     destination = externals.find((e) => e.id === input.destination);
@@ -201,14 +209,7 @@ export function payoutStepHandlers(
         await deps.store.completeSteps([step.id]);
         return;
       }
-      const externals = (
-        await deps.store.listObjects({
-          kind: 'external_account',
-          accountId: step.accountId,
-          livemode: step.livemode,
-          limit: 100,
-        })
-      ).data.map((o) => o.object as unknown as ExternalAccount);
+      const externals = await externalAccountsOf(deps.store, step);
       const destination = externals.find((e) => e.id === payout.destination);
       const failure = destination ? failureFor(destination) : 'no_account';
       const nowUnix = toUnixSeconds(deps.clock());

@@ -19,6 +19,7 @@ import type {
   JsonObject,
   ObjectRecord,
   PlatformRecord,
+  ScheduledStep,
   StoredEvent,
 } from './types.js';
 
@@ -300,4 +301,27 @@ export function toObject(r: ObjectRow): ObjectRecord {
     deleted: bool(r.deleted),
     lookupKey: r.lookup_key,
   };
+}
+
+export type StepRow = {
+  id: string;
+  kind: string;
+  subject_id: string;
+  account_id: string;
+  livemode: Bool;
+  due_at: Int;
+};
+
+/** Claimed steps as records, in the order they were due. */
+export function toSteps(rows: StepRow[]): ScheduledStep[] {
+  return rows
+    .map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      subjectId: r.subject_id,
+      accountId: r.account_id,
+      livemode: bool(r.livemode),
+      dueAt: int(r.due_at),
+    }))
+    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1));
 }

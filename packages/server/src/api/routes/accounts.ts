@@ -6,7 +6,7 @@
  * what.
  */
 
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { toUnixSeconds } from '../../clock.js';
 import { newId } from '../../ids.js';
 import { ACCOUNT_TYPES, mergeHash, newAccountObject, platformAccountObject } from '../../objects/account.js';
@@ -157,6 +157,18 @@ export async function changeableAccount(rt: Runtime, caller: Caller, id: string)
     );
   }
   return account;
+}
+
+/**
+ * The connected account named by a route's `:account` (its external
+ * accounts, its persons): the platform's, or the caller's own when it acts as
+ * that account, and one the key may change.
+ */
+export async function pathAccount(rt: Runtime, c: Context<ApiEnv>): Promise<AccountRecord> {
+  const caller = c.get('caller');
+  const id = c.req.param('account') ?? '';
+  if (caller.connectedAccount && caller.connectedAccount.id !== id) throw noSuch('account', id);
+  return changeableAccount(rt, caller, id);
 }
 
 export function accountRoutes(rt: Runtime): Hono<ApiEnv> {

@@ -8,10 +8,11 @@ import { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { toUnixSeconds } from '../../clock.js';
 import { balanceTransactionAt } from '../../objects/payments.js';
-import { balance, ownObject } from '../../services/payments.js';
+import { ownObject } from '../../services/objects.js';
+import { balance } from '../../services/payments.js';
 import type { ApiEnv, Runtime } from '../context.js';
-import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { Params } from '../params.js';
+import { listOwnObjects } from './ownObjects.js';
 
 export function balanceRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -26,25 +27,15 @@ export function balanceTransactionRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const asOfNow = (t: Stripe.BalanceTransaction) => balanceTransactionAt(t, toUnixSeconds(rt.clock()));
 
-  app.get('/', async (c) => {
-    const caller = c.get('caller');
-    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'created', 'source']);
-    const created = createdRange(p);
-    const source = p.string('source', { maxLength: 5000 });
-    const page = await rt.store.listObjects({
-      ...pageQuery(p),
+  app.get('/', (c) =>
+    listOwnObjects(rt, c, {
       kind: 'balance_transaction',
-      accountId: caller.accountId,
-      livemode: caller.livemode,
-      ...(source ? { lookupKey: source } : {}),
-      ...(created ? { created } : {}),
-    });
-    return c.json(
-      listObject('/v1/balance_transactions', page, (o) =>
-        asOfNow(o.object as unknown as Stripe.BalanceTransaction),
-      ),
-    );
-  });
+      url: '/v1/balance_transactions',
+      lookupParam: 'source',
+      created: true,
+      show: (o) => asOfNow(o as unknown as Stripe.BalanceTransaction),
+    }),
+  );
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);

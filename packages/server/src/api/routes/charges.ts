@@ -1,29 +1,22 @@
 /** `/v1/charges`: the charges payment intents made, retrieved and listed in the caller's account and mode. */
 
 import { Hono } from 'hono';
-import { ownObject } from '../../services/payments.js';
+import { ownObject } from '../../services/objects.js';
 import type { ApiEnv, Runtime } from '../context.js';
-import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { Params } from '../params.js';
+import { listOwnObjects } from './ownObjects.js';
 
 export function chargeRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
-  app.get('/', async (c) => {
-    const caller = c.get('caller');
-    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'created', 'payment_intent']);
-    const created = createdRange(p);
-    const intent = p.string('payment_intent', { maxLength: 5000 });
-    const page = await rt.store.listObjects({
-      ...pageQuery(p),
+  app.get('/', (c) =>
+    listOwnObjects(rt, c, {
       kind: 'charge',
-      accountId: caller.accountId,
-      livemode: caller.livemode,
-      ...(intent ? { lookupKey: intent } : {}),
-      ...(created ? { created } : {}),
-    });
-    return c.json(listObject('/v1/charges', page, (o) => o.object));
-  });
+      url: '/v1/charges',
+      lookupParam: 'payment_intent',
+      created: true,
+    }),
+  );
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);

@@ -23,9 +23,9 @@ import { publishEvent } from '../../services/publish.js';
 import type { JsonObject, ObjectRecord } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
 import { invalidParam, noSuch } from '../errors.js';
-import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { publishDeps } from './events.js';
+import { listOwnObjects } from './ownObjects.js';
 
 const KIND = 'customer';
 const FIELDS = [
@@ -175,21 +175,9 @@ export function customerRoutes(rt: Runtime): Hono<ApiEnv> {
     return c.json(customer);
   });
 
-  app.get('/', async (c) => {
-    const caller = c.get('caller');
-    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'created', 'email']);
-    const created = createdRange(p);
-    const email = p.string('email', { maxLength: 512 });
-    const page = await rt.store.listObjects({
-      ...pageQuery(p),
-      kind: KIND,
-      accountId: caller.accountId,
-      livemode: caller.livemode,
-      ...(email !== undefined ? { lookupKey: email } : {}),
-      ...(created ? { created } : {}),
-    });
-    return c.json(listObject('/v1/customers', page, (o) => o.object));
-  });
+  app.get('/', (c) =>
+    listOwnObjects(rt, c, { kind: KIND, url: '/v1/customers', lookupParam: 'email', created: true }),
+  );
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);

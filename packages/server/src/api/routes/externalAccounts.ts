@@ -20,13 +20,14 @@ import {
   withExternalAccountList,
 } from '../../objects/externalAccount.js';
 import { previousAttributes } from '../../objects/previousAttributes.js';
+import { ownObject } from '../../services/objects.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject, ObjectRecord } from '../../store/types.js';
 import type { ApiEnv, Runtime } from '../context.js';
-import { ApiError, invalid, invalidParam, noSuch } from '../errors.js';
+import { ApiError, invalid, invalidParam } from '../errors.js';
 import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
-import { changeableAccount } from './accounts.js';
+import { pathAccount } from './accounts.js';
 import { publishDeps } from './events.js';
 
 const KIND = 'external_account';
@@ -34,14 +35,6 @@ const asJson = (o: object): JsonObject => o as unknown as JsonObject;
 
 export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-
-  /** The connected account of the path, which only the platform may change. */
-  async function ownerOf(c: Context<ApiEnv>): Promise<AccountRecord> {
-    const caller = c.get('caller');
-    const id = c.req.param('account') ?? '';
-    if (caller.connectedAccount && caller.connectedAccount.id !== id) throw noSuch('account', id);
-    return changeableAccount(rt, caller, id);
-  }
 
   const record = (
     account: AccountRecord,
@@ -65,18 +58,8 @@ export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
     return page.data.map((o) => o.object as unknown as ExternalAccount);
   }
 
-  async function one(account: AccountRecord, livemode: boolean, id: string): Promise<ExternalAccount> {
-    const found = await rt.store.getObject(id);
-    if (
-      !found ||
-      found.kind !== KIND ||
-      found.accountId !== account.id ||
-      found.livemode !== livemode ||
-      found.deleted
-    )
-      throw noSuch('external account', id);
-    return found.object as unknown as ExternalAccount;
-  }
+  const one = (account: AccountRecord, livemode: boolean, id: string) =>
+    ownObject<ExternalAccount>(rt.store, { accountId: account.id, livemode }, KIND, 'external account', id);
 
   /**
    * Commit an external account change with its event, the account's embedded
@@ -135,7 +118,7 @@ export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
 
   app.post('/', async (c) => {
     const caller = c.get('caller');
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const p = new Params(c.get('params'), ['external_account', 'default_for_currency', 'metadata']);
     const raw = p.raw['external_account'];
     if (raw === undefined || raw === '')
@@ -227,7 +210,7 @@ export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
 
   app.get('/', async (c) => {
     const caller = c.get('caller');
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const p = new Params(c.get('params'), [...PAGE_PARAMS, 'object']);
     const kind = p.choice('object', ['bank_account', 'card'] as const);
     const page = await rt.store.listObjects({
@@ -242,13 +225,13 @@ export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     return c.json(await one(account, c.get('caller').livemode, c.req.param('id')));
   });
 
   app.post('/:id', async (c) => {
     const caller = c.get('caller');
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const p = new Params(c.get('params'), [
       'account_holder_name',
       'account_holder_type',
@@ -299,7 +282,7 @@ export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
   app.delete('/:id', async (c) => {
     const caller = c.get('caller');
     new Params(c.get('params'), []);
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const current = await one(account, caller.livemode, c.req.param('id'));
     const existing = await all(account, caller.livemode);
     if (

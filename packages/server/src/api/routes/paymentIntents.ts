@@ -7,19 +7,19 @@
 
 import { type Context, Hono } from 'hono';
 import type Stripe from 'stripe';
+import { ownObject } from '../../services/objects.js';
 import {
   cancelPaymentIntent,
   confirmPaymentIntent,
   createPaymentIntent,
-  ownObject,
   type PaymentsCaller,
   type PaymentsDeps,
 } from '../../services/payments.js';
 import type { ApiEnv, Runtime } from '../context.js';
 import { invalid, invalidParam, missingParam } from '../errors.js';
-import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { publishDeps } from './events.js';
+import { listOwnObjects } from './ownObjects.js';
 
 export function paymentsDeps(rt: Runtime): PaymentsDeps {
   return { publish: publishDeps(rt), store: rt.store, clock: rt.clock, fundsPendingMs: rt.fundsPendingMs };
@@ -149,21 +149,14 @@ export function paymentIntentRoutes(rt: Runtime): Hono<ApiEnv> {
     return c.json(intent);
   });
 
-  app.get('/', async (c) => {
-    const caller = c.get('caller');
-    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'created', 'customer']);
-    const created = createdRange(p);
-    const customer = p.string('customer', { maxLength: 5000 });
-    const page = await rt.store.listObjects({
-      ...pageQuery(p),
+  app.get('/', (c) =>
+    listOwnObjects(rt, c, {
       kind: 'payment_intent',
-      accountId: caller.accountId,
-      livemode: caller.livemode,
-      ...(customer ? { lookupKey: customer } : {}),
-      ...(created ? { created } : {}),
-    });
-    return c.json(listObject('/v1/payment_intents', page, (o) => o.object));
-  });
+      url: '/v1/payment_intents',
+      lookupParam: 'customer',
+      created: true,
+    }),
+  );
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), ['client_secret']);

@@ -1,7 +1,7 @@
 /** `/v1/payment_methods/{id}`: the card payment methods payments made from Stripe's test ids. */
 
 import { Hono } from 'hono';
-import { ownObject } from '../../services/payments.js';
+import { ownObject } from '../../services/objects.js';
 import type { ApiEnv, Runtime } from '../context.js';
 import { Params } from '../params.js';
 

@@ -5,13 +5,13 @@
  */
 
 import { Hono } from 'hono';
-import { ownObject } from '../../services/payments.js';
+import { ownObject } from '../../services/objects.js';
 import { createPayout, type PayoutsDeps } from '../../services/payouts.js';
 import type { ApiEnv, Runtime } from '../context.js';
 import { invalidParam, missingParam } from '../errors.js';
-import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { publishDeps } from './events.js';
+import { listOwnObjects } from './ownObjects.js';
 import { paymentsCaller } from './paymentIntents.js';
 
 export function payoutsDeps(rt: Runtime): PayoutsDeps {
@@ -52,21 +52,9 @@ export function payoutRoutes(rt: Runtime): Hono<ApiEnv> {
     return c.json(payout);
   });
 
-  app.get('/', async (c) => {
-    const caller = c.get('caller');
-    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'created', 'destination']);
-    const created = createdRange(p);
-    const destination = p.string('destination', { maxLength: 5000 });
-    const page = await rt.store.listObjects({
-      ...pageQuery(p),
-      kind: 'payout',
-      accountId: caller.accountId,
-      livemode: caller.livemode,
-      ...(destination ? { lookupKey: destination } : {}),
-      ...(created ? { created } : {}),
-    });
-    return c.json(listObject('/v1/payouts', page, (o) => o.object));
-  });
+  app.get('/', (c) =>
+    listOwnObjects(rt, c, { kind: 'payout', url: '/v1/payouts', lookupParam: 'destination', created: true }),
+  );
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);

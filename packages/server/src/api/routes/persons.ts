@@ -16,13 +16,14 @@ import {
   updatedPerson,
 } from '../../objects/person.js';
 import { previousAttributes } from '../../objects/previousAttributes.js';
+import { ownObject } from '../../services/objects.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject, ObjectRecord } from '../../store/types.js';
 import type { ApiEnv, Runtime } from '../context.js';
-import { invalidParam, noSuch } from '../errors.js';
+import { invalidParam } from '../errors.js';
 import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
-import { changeableAccount } from './accounts.js';
+import { pathAccount } from './accounts.js';
 import { publishDeps } from './events.js';
 
 const KIND = 'person';
@@ -121,25 +122,8 @@ function missing(param: string): never {
 export function personRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
-  async function ownerOf(c: Context<ApiEnv>): Promise<AccountRecord> {
-    const caller = c.get('caller');
-    const id = c.req.param('account') ?? '';
-    if (caller.connectedAccount && caller.connectedAccount.id !== id) throw noSuch('account', id);
-    return changeableAccount(rt, caller, id);
-  }
-
-  async function one(account: AccountRecord, livemode: boolean, id: string): Promise<Stripe.Person> {
-    const found = await rt.store.getObject(id);
-    if (
-      !found ||
-      found.kind !== KIND ||
-      found.accountId !== account.id ||
-      found.livemode !== livemode ||
-      found.deleted
-    )
-      throw noSuch('person', id);
-    return found.object as unknown as Stripe.Person;
-  }
+  const one = (account: AccountRecord, livemode: boolean, id: string) =>
+    ownObject<Stripe.Person>(rt.store, { accountId: account.id, livemode }, KIND, 'person', id);
 
   const record = (
     account: AccountRecord,
@@ -194,7 +178,7 @@ export function personRoutes(rt: Runtime): Hono<ApiEnv> {
   }
 
   app.post('/', async (c) => {
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const p = new Params(c.get('params'), FIELDS);
     const person = newPerson(
       newId('person', 24),
@@ -208,7 +192,7 @@ export function personRoutes(rt: Runtime): Hono<ApiEnv> {
 
   app.get('/', async (c) => {
     const caller = c.get('caller');
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const p = new Params(c.get('params'), [...PAGE_PARAMS, 'relationship']);
     const page = await rt.store.listObjects({
       ...pageQuery(p),
@@ -232,12 +216,12 @@ export function personRoutes(rt: Runtime): Hono<ApiEnv> {
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     return c.json(await one(account, c.get('caller').livemode, c.req.param('id')));
   });
 
   app.post('/:id', async (c) => {
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const p = new Params(c.get('params'), FIELDS);
     const current = await one(account, c.get('caller').livemode, c.req.param('id'));
     const next = updatedPerson(current, fieldsFrom(p, (current.metadata ?? {}) as Record<string, string>));
@@ -249,7 +233,7 @@ export function personRoutes(rt: Runtime): Hono<ApiEnv> {
 
   app.delete('/:id', async (c) => {
     new Params(c.get('params'), []);
-    const account = await ownerOf(c);
+    const account = await pathAccount(rt, c);
     const current = await one(account, c.get('caller').livemode, c.req.param('id'));
     await commit(c, account, 'person.deleted', current);
     return c.json({ id: current.id, object: 'person', deleted: true });

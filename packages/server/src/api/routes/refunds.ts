@@ -1,11 +1,12 @@
 /** `/v1/refunds`: refund a charge (or a payment intent's charge), whole or in part; retrieve and list refunds. */
 
 import { Hono } from 'hono';
-import { ownObject, refundCharge } from '../../services/payments.js';
+import { ownObject } from '../../services/objects.js';
+import { refundCharge } from '../../services/payments.js';
 import type { ApiEnv, Runtime } from '../context.js';
 import { invalid } from '../errors.js';
-import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
+import { listOwnObjects } from './ownObjects.js';
 import { paymentsCaller, paymentsDeps } from './paymentIntents.js';
 
 export function refundRoutes(rt: Runtime): Hono<ApiEnv> {
@@ -32,19 +33,7 @@ export function refundRoutes(rt: Runtime): Hono<ApiEnv> {
     return c.json(refund);
   });
 
-  app.get('/', async (c) => {
-    const caller = c.get('caller');
-    const p = new Params(c.get('params'), [...PAGE_PARAMS, 'charge']);
-    const charge = p.string('charge', { maxLength: 5000 });
-    const page = await rt.store.listObjects({
-      ...pageQuery(p),
-      kind: 'refund',
-      accountId: caller.accountId,
-      livemode: caller.livemode,
-      ...(charge ? { lookupKey: charge } : {}),
-    });
-    return c.json(listObject('/v1/refunds', page, (o) => o.object));
-  });
+  app.get('/', (c) => listOwnObjects(rt, c, { kind: 'refund', url: '/v1/refunds', lookupParam: 'charge' }));
 
   app.get('/:id', async (c) => {
     new Params(c.get('params'), []);

@@ -1,3 +1,4 @@
+import { type StepRow, toSteps } from '../rows.js';
 import type { ScheduledStep } from '../types.js';
 import type { Queryable } from './pool.js';
 
@@ -16,15 +17,6 @@ WHERE id IN (
   FOR UPDATE SKIP LOCKED
 )
 RETURNING id, kind, subject_id, account_id, livemode, due_at`;
-
-type StepRow = {
-  id: string;
-  kind: string;
-  subject_id: string;
-  account_id: string;
-  livemode: boolean;
-  due_at: number | string;
-};
 
 /** On a connection of the caller's (inside its transaction, if any). */
 export async function scheduleSteps(db: Queryable, steps: readonly ScheduledStep[]): Promise<void> {
@@ -52,14 +44,5 @@ export async function claimDueSteps(
 ): Promise<ScheduledStep[]> {
   if (limit <= 0) return [];
   const { rows } = await db.query<StepRow>(CLAIM_STEPS, [now, now + leaseMs, limit]);
-  return rows
-    .map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      subjectId: r.subject_id,
-      accountId: r.account_id,
-      livemode: r.livemode,
-      dueAt: Number(r.due_at),
-    }))
-    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1));
+  return toSteps(rows);
 }

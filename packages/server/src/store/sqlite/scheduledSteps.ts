@@ -1,3 +1,4 @@
+import { type StepRow, toSteps } from '../rows.js';
 import type { ScheduledStep } from '../types.js';
 import { bit, type SqliteConn } from './db.js';
 
@@ -15,15 +16,6 @@ WHERE id IN (
   ORDER BY due_at, id LIMIT @limit
 )
 RETURNING id, kind, subject_id, account_id, livemode, due_at`;
-
-type StepRow = {
-  id: string;
-  kind: string;
-  subject_id: string;
-  account_id: string;
-  livemode: number;
-  due_at: number;
-};
 
 /** Inside the caller's transaction. */
 export function scheduleSteps(conn: SqliteConn, steps: readonly ScheduledStep[]): void {
@@ -47,14 +39,5 @@ export function claimDueSteps(
   const rows = conn.writeRelaxed(
     () => conn.stmt(CLAIM_STEPS).all({ now, until: now + leaseMs, limit }) as StepRow[],
   );
-  return rows
-    .map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      subjectId: r.subject_id,
-      accountId: r.account_id,
-      livemode: r.livemode === 1,
-      dueAt: r.due_at,
-    }))
-    .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : 1));
+  return toSteps(rows);
 }
