@@ -6,34 +6,21 @@
  */
 
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Receiver, startReceiver } from './helpers/receiver.js';
-import { ENGINES, type Harness, LIVE_KEY, startHarness } from './helpers/switchboard.js';
+import { describe, expect, it } from 'vitest';
+import { ENGINES, harnessPerTest, LIVE_KEY } from './helpers/switchboard.js';
 
 const stripeLib = new Stripe('sk_test_unused');
 
 describe.each(ENGINES)('customers (%s)', (engine) => {
-  let h: Harness;
-  let rx: Receiver;
-  let failed = false;
-  beforeEach(async () => {
-    failed = false;
-    h = await startHarness(engine);
-    rx = await startReceiver();
-  });
-  afterEach(async (ctx) => {
-    failed ||= ctx.task.result?.state === 'fail';
-    await rx.close();
-    await h.close(failed);
-  });
+  const t = harnessPerTest(engine);
 
   async function drain(): Promise<void> {
-    while ((await h.sb.engine.runOnce()) > 0) {}
+    while ((await t.h.sb.engine.runOnce()) > 0) {}
   }
 
   /** The events delivered to a receiver path, verified with that endpoint's secret. */
   const deliveredTo = (path: string, secret: string) =>
-    rx.requests
+    t.rx.requests
       .filter((r) => r.path === path)
       .map((r) =>
         stripeLib.webhooks.constructEvent(
@@ -42,14 +29,14 @@ describe.each(ENGINES)('customers (%s)', (engine) => {
           secret,
           300,
           undefined,
-          Math.floor(h.clock() / 1000),
+          Math.floor(t.h.clock() / 1000),
         ),
       );
 
   it('create, retrieve, update, list and delete as the platform, each with its event', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const ep = await stripe.webhookEndpoints.create({
-      url: `${rx.url}/own`,
+      url: `${t.rx.url}/own`,
       enabled_events: ['customer.created', 'customer.updated', 'customer.deleted'],
     });
 
@@ -70,7 +57,7 @@ describe.each(ENGINES)('customers (%s)', (engine) => {
       address: { city: 'Berlin', country: 'DE', line1: null },
       preferred_locales: ['de', 'en'],
       tax_exempt: 'none',
-      created: Math.floor(h.clock() / 1000),
+      created: Math.floor(t.h.clock() / 1000),
     });
     expect(created.id).toMatch(/^cus_\w{14}$/);
     expect(created.invoice_prefix).toMatch(/^[0-9A-F]{8}$/);
@@ -134,16 +121,16 @@ describe.each(ENGINES)('customers (%s)', (engine) => {
   });
 
   it('a connected account’s customers live in it: Connect endpoints get their events, with account', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({ type: 'express' });
-    const own = await stripe.webhookEndpoints.create({ url: `${rx.url}/own`, enabled_events: ['*'] });
+    const own = await stripe.webhookEndpoints.create({ url: `${t.rx.url}/own`, enabled_events: ['*'] });
     const connect = await stripe.webhookEndpoints.create({
-      url: `${rx.url}/connect`,
+      url: `${t.rx.url}/connect`,
       enabled_events: ['customer.created', 'customer.updated'],
       connect: true,
     });
     await drain();
-    rx.requests.length = 0;
+    t.rx.requests.length = 0;
 
     const as = { stripeAccount: acct.id };
     const customer = await stripe.customers.create({ email: 'buyer@example.com' }, as);
@@ -158,7 +145,7 @@ describe.each(ENGINES)('customers (%s)', (engine) => {
       code: 'resource_missing',
       message: `No such customer: '${customer.id}'`,
     });
-    await expect(h.stripe(LIVE_KEY).customers.retrieve(mine.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(t.h.stripe(LIVE_KEY).customers.retrieve(mine.id)).rejects.toMatchObject({ statusCode: 404 });
 
     await drain();
     const connectEvents = deliveredTo('/connect', connect.secret!);
@@ -179,7 +166,7 @@ describe.each(ENGINES)('customers (%s)', (engine) => {
   });
 
   it('refuses bad parameters with Stripe’s errors, naming the parameter, and stores nothing', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const cases: [Record<string, unknown>, string, string][] = [
       [{ colour: 'red' }, 'parameter_unknown', 'colour'],
       [{ address: { town: 'x' } }, 'parameter_unknown', 'address[town]'],

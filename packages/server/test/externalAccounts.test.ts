@@ -6,23 +6,14 @@
  */
 
 import type Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
+import { describe, expect, it } from 'vitest';
+import { ENGINES, harnessPerTest } from './helpers/switchboard.js';
 
 describe.each(ENGINES)('external accounts (%s)', (engine) => {
-  let h: Harness;
-  let failed = false;
-  beforeEach(async () => {
-    failed = false;
-    h = await startHarness(engine);
-  });
-  afterEach(async (ctx) => {
-    failed ||= ctx.task.result?.state === 'fail';
-    await h.close(failed);
-  });
+  const t = harnessPerTest(engine);
 
   it('created, listed, updated and deleted, each with its event on the connected account', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({
       type: 'custom',
       capabilities: { transfers: { requested: true } },
@@ -119,7 +110,7 @@ describe.each(ENGINES)('external accounts (%s)', (engine) => {
   });
 
   it('refuses what Stripe refuses, naming the parameter, and is the platform’s to change', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({ type: 'express' });
     await expect(
       stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_nope' }),

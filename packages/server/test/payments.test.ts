@@ -6,40 +6,27 @@
  */
 
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_FUNDS_PENDING_MS } from '../src/services/payments.js';
-import { type Receiver, startReceiver } from './helpers/receiver.js';
-import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
+import { ENGINES, harnessPerTest } from './helpers/switchboard.js';
 
 const stripeLib = new Stripe('sk_test_unused');
 
 describe.each(ENGINES)('payments (%s)', (engine) => {
-  let h: Harness;
-  let rx: Receiver;
-  let failed = false;
-  beforeEach(async () => {
-    failed = false;
-    h = await startHarness(engine);
-    rx = await startReceiver();
-  });
-  afterEach(async (ctx) => {
-    failed ||= ctx.task.result?.state === 'fail';
-    await rx.close();
-    await h.close(failed);
-  });
+  const t = harnessPerTest(engine);
 
   async function drain(): Promise<void> {
-    while ((await h.sb.engine.runOnce()) > 0) {}
+    while ((await t.h.sb.engine.runOnce()) > 0) {}
   }
 
   /** Event types of an account in the order they were made (the Events API lists newest first). */
   async function eventTypes(stripeAccount?: string): Promise<string[]> {
-    const list = await h.stripe().events.list({ limit: 100 }, stripeAccount ? { stripeAccount } : {});
+    const list = await t.h.stripe().events.list({ limit: 100 }, stripeAccount ? { stripeAccount } : {});
     return list.data.map((e) => e.type).reverse();
   }
 
   it('pm_card_visa: the payment succeeds, its charge and balance transaction exist, funds pending then available', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const customer = await stripe.customers.create({ email: 'buyer@example.com' });
     const intent = await stripe.paymentIntents.create({
       amount: 2000,
@@ -93,10 +80,10 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
       pending: [{ amount: 1912, currency: 'usd' }],
     });
     // Not due yet: the scheduler runs nothing.
-    expect(await h.sb.scheduler.runOnce()).toBe(0);
-    h.clock.advance(DEFAULT_FUNDS_PENDING_MS);
-    expect(await h.sb.scheduler.runOnce()).toBe(1);
-    expect(await h.sb.scheduler.runOnce()).toBe(0);
+    expect(await t.h.sb.scheduler.runOnce()).toBe(0);
+    t.h.clock.advance(DEFAULT_FUNDS_PENDING_MS);
+    expect(await t.h.sb.scheduler.runOnce()).toBe(1);
+    expect(await t.h.sb.scheduler.runOnce()).toBe(0);
     expect(await stripe.balance.retrieve()).toMatchObject({
       available: [{ amount: 1912, currency: 'usd' }],
       pending: [{ amount: 0, currency: 'usd' }],
@@ -127,7 +114,7 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
   });
 
   it('pm_card_chargeDeclined: Stripe’s card_error, a failed charge and payment_intent.payment_failed', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const error = await stripe.paymentIntents
       .create({ amount: 2000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true })
       .then(
@@ -172,7 +159,7 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
   });
 
   it('pm_card_bypassPending: the funds are available at once, with balance.available', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     await stripe.paymentIntents.create({
       amount: 10_000,
       currency: 'usd',
@@ -194,7 +181,7 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
   });
 
   it('refunds, in part and then the rest; a refund larger than what is left is refused', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const intent = await stripe.paymentIntents.create({
       amount: 5000,
       currency: 'usd',
@@ -239,15 +226,15 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
   });
 
   it('a direct charge on a connected account lives there: Connect endpoints get its events, with account', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({ type: 'standard' });
     const connect = await stripe.webhookEndpoints.create({
-      url: `${rx.url}/connect`,
+      url: `${t.rx.url}/connect`,
       enabled_events: ['payment_intent.succeeded', 'charge.succeeded'],
       connect: true,
     });
     await drain();
-    rx.requests.length = 0;
+    t.rx.requests.length = 0;
     const as = { stripeAccount: acct.id };
     const intent = await stripe.paymentIntents.create(
       { amount: 1500, currency: 'usd', payment_method: 'pm_card_visa', confirm: true },
@@ -261,14 +248,14 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
     expect((await stripe.balance.retrieve({}, as)).pending[0]!.amount).toBe(1500 - 74);
 
     await drain();
-    const events = rx.requests.map((r) =>
+    const events = t.rx.requests.map((r) =>
       stripeLib.webhooks.constructEvent(
         r.body,
         String(r.headers['stripe-signature']),
         connect.secret!,
         300,
         undefined,
-        Math.floor(h.clock() / 1000),
+        Math.floor(t.h.clock() / 1000),
       ),
     );
     expect(events.map((e) => [e.type, e.account]).sort()).toEqual([
@@ -291,7 +278,7 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
   });
 
   it('created without confirming, then confirmed or canceled; bad parameters are refused by name', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const open = await stripe.paymentIntents.create({ amount: 700, currency: 'eur' });
     expect(open.status).toBe('requires_payment_method');
     await expect(stripe.paymentIntents.confirm(open.id)).rejects.toMatchObject({

@@ -7,31 +7,18 @@
  */
 
 import Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAYOUT_SETTLE_MS } from '../src/services/payouts.js';
-import { type Receiver, startReceiver } from './helpers/receiver.js';
-import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
+import { ENGINES, harnessPerTest } from './helpers/switchboard.js';
 
 const stripeLib = new Stripe('sk_test_unused');
 
 describe.each(ENGINES)('payouts (%s)', (engine) => {
-  let h: Harness;
-  let rx: Receiver;
-  let failed = false;
-  beforeEach(async () => {
-    failed = false;
-    h = await startHarness(engine);
-    rx = await startReceiver();
-  });
-  afterEach(async (ctx) => {
-    failed ||= ctx.task.result?.state === 'fail';
-    await rx.close();
-    await h.close(failed);
-  });
+  const t = harnessPerTest(engine);
 
   /** A connected account with an external account and $96.80 available (a $100 bypassPending charge). */
   async function funded(externalAccount: string) {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({ type: 'custom' });
     const bank = (await stripe.accounts.createExternalAccount(acct.id, {
       external_account: externalAccount,
@@ -50,7 +37,7 @@ describe.each(ENGINES)('payouts (%s)', (engine) => {
   it('to a failing test bank account: payout.failed with its code, funds back, the bank account errored', async () => {
     const { stripe, acct, bank, as } = await funded('btok_us_verified_accountClosed');
     const connect = await stripe.webhookEndpoints.create({
-      url: `${rx.url}/connect`,
+      url: `${t.rx.url}/connect`,
       enabled_events: ['payout.created', 'payout.failed', 'account.external_account.updated'],
       connect: true,
     });
@@ -65,9 +52,9 @@ describe.each(ENGINES)('payouts (%s)', (engine) => {
     });
     expect(await available(stripe, as)).toBe(9680 - 5000);
 
-    expect(await h.sb.scheduler.runOnce()).toBe(0);
-    h.clock.advance(DEFAULT_PAYOUT_SETTLE_MS);
-    expect(await h.sb.scheduler.runOnce()).toBe(1);
+    expect(await t.h.sb.scheduler.runOnce()).toBe(0);
+    t.h.clock.advance(DEFAULT_PAYOUT_SETTLE_MS);
+    expect(await t.h.sb.scheduler.runOnce()).toBe(1);
 
     const after = await stripe.payouts.retrieve(payout.id, {}, as);
     expect(after).toMatchObject({
@@ -94,15 +81,15 @@ describe.each(ENGINES)('payouts (%s)', (engine) => {
       param: 'destination',
     });
 
-    while ((await h.sb.engine.runOnce()) > 0) {}
-    const events = rx.requests.map((r) =>
+    while ((await t.h.sb.engine.runOnce()) > 0) {}
+    const events = t.rx.requests.map((r) =>
       stripeLib.webhooks.constructEvent(
         r.body,
         String(r.headers['stripe-signature']),
         connect.secret!,
         300,
         undefined,
-        Math.floor(h.clock() / 1000),
+        Math.floor(t.h.clock() / 1000),
       ),
     );
     expect(events.map((e) => e.type).sort()).toEqual([
@@ -139,8 +126,8 @@ describe.each(ENGINES)('payouts (%s)', (engine) => {
       { amount: 9680, currency: 'usd', metadata: { batch: '7' } },
       as,
     );
-    h.clock.advance(DEFAULT_PAYOUT_SETTLE_MS);
-    await h.sb.scheduler.runOnce();
+    t.h.clock.advance(DEFAULT_PAYOUT_SETTLE_MS);
+    await t.h.sb.scheduler.runOnce();
     expect(await stripe.payouts.retrieve(payout.id, {}, as)).toMatchObject({
       status: 'paid',
       metadata: { batch: '7' },

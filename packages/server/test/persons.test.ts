@@ -6,20 +6,11 @@
  */
 
 import type Stripe from 'stripe';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENGINES, type Harness, startHarness } from './helpers/switchboard.js';
+import { describe, expect, it } from 'vitest';
+import { ENGINES, harnessPerTest } from './helpers/switchboard.js';
 
 describe.each(ENGINES)('persons (%s)', (engine) => {
-  let h: Harness;
-  let failed = false;
-  beforeEach(async () => {
-    failed = false;
-    h = await startHarness(engine);
-  });
-  afterEach(async (ctx) => {
-    failed ||= ctx.task.result?.state === 'fail';
-    await h.close(failed);
-  });
+  const t = harnessPerTest(engine);
 
   const complete = {
     first_name: 'Jenny',
@@ -31,7 +22,7 @@ describe.each(ENGINES)('persons (%s)', (engine) => {
   };
 
   it('a representative verified in steps; its names meet the account’s requirements; each change an event', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({ type: 'custom' });
     expect(acct.requirements?.currently_due).toContain('representative.first_name');
 
@@ -101,7 +92,7 @@ describe.each(ENGINES)('persons (%s)', (engine) => {
   });
 
   it('test mode fails the identity match for a date of birth of 1902-01-01: unverified, with a document due', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({ type: 'custom' });
     const person = await stripe.accounts.createPerson(acct.id, {
       ...complete,
@@ -124,7 +115,7 @@ describe.each(ENGINES)('persons (%s)', (engine) => {
   });
 
   it('refuses bad input by name and changes nothing', async () => {
-    const stripe = h.stripe();
+    const stripe = t.h.stripe();
     const acct = await stripe.accounts.create({ type: 'custom' });
     for (const [params, param] of [
       [{ ssn_last_4: '12' }, 'ssn_last_4'],

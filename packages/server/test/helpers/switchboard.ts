@@ -4,12 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
+import { afterEach, beforeEach } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { randomToken } from '../../src/ids.js';
 import { createSwitchboard, type Switchboard, type SwitchboardConfig } from '../../src/server.js';
 import { createPostgresStore } from '../../src/store/postgres/index.js';
 import { createSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
+import { type Receiver, startReceiver } from './receiver.js';
 
 export const PG_URL =
   process.env['SWITCHBOARD_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -127,4 +129,21 @@ export async function startHarness(engine: Engine, config: SwitchboardConfig = {
       await ts.cleanup(failed);
     },
   };
+}
+
+/**
+ * A fresh harness and receiver for each test of the `describe` that calls
+ * this; a failed test keeps its data to look at.
+ */
+export function harnessPerTest(engine: Engine, config: SwitchboardConfig = {}): { h: Harness; rx: Receiver } {
+  const t = {} as { h: Harness; rx: Receiver };
+  beforeEach(async () => {
+    t.h = await startHarness(engine, config);
+    t.rx = await startReceiver();
+  });
+  afterEach(async (ctx) => {
+    await t.rx?.close();
+    await t.h?.close(ctx.task.result?.state === 'fail');
+  });
+  return t;
 }
