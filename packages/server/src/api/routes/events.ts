@@ -168,3 +168,18 @@ export function publishDeps(rt: Runtime) {
     },
   };
 }
+
+/**
+ * What an event a request causes records of it: the account it is in (the
+ * caller's unless given), the key's mode, the version, the request and its
+ * idempotency key.
+ */
+export function requestEventFields(rt: Runtime, c: Context<ApiEnv>, accountId = c.get('caller').accountId) {
+  return {
+    accountId,
+    livemode: c.get('caller').livemode,
+    apiVersion: rt.defaultApiVersion,
+    requestId: c.get('requestId'),
+    idempotencyKey: c.req.header('idempotency-key') ?? null,
+  };
+}

@@ -28,7 +28,7 @@ import { ApiError, invalid, invalidParam } from '../errors.js';
 import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { pathAccount } from './accounts.js';
-import { publishDeps } from './events.js';
+import { publishDeps, requestEventFields } from './events.js';
 
 const KIND = 'external_account';
 const asJson = (o: object): JsonObject => o as unknown as JsonObject;
@@ -76,17 +76,11 @@ export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
     previous: JsonObject | null = null,
     demoted: ExternalAccount[] = [],
   ): Promise<void> {
-    const caller = c.get('caller');
+    const _caller = c.get('caller');
     const before = account.object as unknown as Stripe.Account;
     const met = type === 'account.external_account.created' ? accountWithExternalAccount(before) : before;
     const next = withExternalAccountList(met, listAfter);
-    const common = {
-      accountId: account.id,
-      livemode: caller.livemode,
-      apiVersion: rt.defaultApiVersion,
-      requestId: c.get('requestId'),
-      idempotencyKey: c.req.header('idempotency-key') ?? null,
-    };
+    const common = requestEventFields(rt, c, account.id);
     await publishEvent(publishDeps(rt), {
       ...common,
       effect: { objects: written, account: { id: account.id, object: asJson(next) } },

@@ -18,7 +18,7 @@ import {
 import type { ApiEnv, Runtime } from '../context.js';
 import { invalid, invalidParam, missingParam } from '../errors.js';
 import { applyMetadata, Params } from '../params.js';
-import { publishDeps } from './events.js';
+import { publishDeps, requestEventFields } from './events.js';
 import { listOwnObjects } from './ownObjects.js';
 
 export function paymentsDeps(rt: Runtime): PaymentsDeps {
@@ -26,14 +26,7 @@ export function paymentsDeps(rt: Runtime): PaymentsDeps {
 }
 
 export function paymentsCaller(rt: Runtime, c: Context<ApiEnv>): PaymentsCaller {
-  const caller = c.get('caller');
-  return {
-    accountId: caller.accountId,
-    livemode: caller.livemode,
-    apiVersion: rt.defaultApiVersion,
-    requestId: c.get('requestId'),
-    idempotencyKey: c.req.header('idempotency-key') ?? null,
-  };
+  return requestEventFields(rt, c);
 }
 
 /** Parameters of Stripe's that this emulation does not model yet: refused by name rather than ignored. */

@@ -24,7 +24,7 @@ import { invalidParam } from '../errors.js';
 import { listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
 import { pathAccount } from './accounts.js';
-import { publishDeps } from './events.js';
+import { publishDeps, requestEventFields } from './events.js';
 
 const KIND = 'person';
 const FIELDS = [
@@ -150,13 +150,7 @@ export function personRoutes(rt: Runtime): Hono<ApiEnv> {
     previous: JsonObject | null = null,
   ): Promise<void> {
     const caller = c.get('caller');
-    const common = {
-      accountId: account.id,
-      livemode: caller.livemode,
-      apiVersion: rt.defaultApiVersion,
-      requestId: c.get('requestId'),
-      idempotencyKey: c.req.header('idempotency-key') ?? null,
-    };
+    const common = requestEventFields(rt, c, account.id);
     await publishEvent(publishDeps(rt), {
       ...common,
       effect: { objects: [record(account, caller.livemode, person, type === 'person.deleted')] },
