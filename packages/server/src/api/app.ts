@@ -12,6 +12,7 @@ import { authenticate, idempotency, params, requestId } from './middleware.js';
 import { accountRoutes, ownAccountRoutes } from './routes/accounts.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
 import { balanceRoutes, balanceTransactionRoutes } from './routes/balance.js';
+import { capabilityRoutes } from './routes/capabilities.js';
 import { chargeRoutes } from './routes/charges.js';
 import { customerRoutes } from './routes/customers.js';
 import { eventRoutes } from './routes/events.js';
@@ -53,6 +54,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/events', eventRoutes(rt));
   app.route('/v1/accounts/:account/external_accounts', externalAccountRoutes(rt));
   app.route('/v1/accounts/:account/persons', personRoutes(rt));
+  app.route('/v1/accounts/:account/capabilities', capabilityRoutes(rt));
   app.route('/v1/accounts', accountRoutes(rt));
   app.route('/v1/account', ownAccountRoutes(rt));
   app.route('/v1/api_keys', apiKeyRoutes(rt));

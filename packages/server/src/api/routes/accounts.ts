@@ -7,6 +7,7 @@
  */
 
 import { type Context, Hono } from 'hono';
+import type Stripe from 'stripe';
 import { toUnixSeconds } from '../../clock.js';
 import { newId } from '../../ids.js';
 import { ACCOUNT_TYPES, mergeHash, newAccountObject, platformAccountObject } from '../../objects/account.js';
@@ -17,7 +18,7 @@ import {
   typeOfController,
   withDefaults,
 } from '../../objects/accountController.js';
-import { previousAttributes } from '../../objects/previousAttributes.js';
+import { withCapabilityStatuses } from '../../objects/capability.js';
 import {
   CONNECT_MODES,
   isConnected,
@@ -27,13 +28,14 @@ import {
   modesAtCreation,
 } from '../../routing/connectionModes.js';
 import { DEAUTHORIZED_EVENT } from '../../routing/routing.js';
+import { publishAccountUpdate } from '../../services/accountUpdates.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
 import { ApiError, invalidParam, noSuch } from '../errors.js';
 import { createdRange, listObject, PAGE_PARAMS, pageQuery } from '../pagination.js';
 import { applyMetadata, Params } from '../params.js';
-import { publishDeps } from './events.js';
+import { publishDeps, requestEventFields } from './events.js';
 
 /** Nested hashes a caller may set, merged the way Stripe merges them. */
 const HASH_FIELDS = ['business_profile', 'company', 'individual', 'settings', 'tos_acceptance'] as const;
@@ -69,7 +71,7 @@ const UPDATE_PARAMS = [
 
 const BUSINESS_TYPES = ['individual', 'company', 'non_profit', 'government_entity'] as const;
 
-/** `capabilities[card_payments][requested]=true` → `{card_payments: 'active'}` (Switchboard activates at once). */
+/** `capabilities[card_payments][requested]=true` adds the capability (its status follows the requirements); `false` drops it. */
 function capabilityChanges(p: Params): Record<string, 'active' | null> | undefined {
   const raw = p.object('capabilities');
   if (!raw) return undefined;
@@ -126,7 +128,8 @@ function applyUpdate(object: JsonObject, p: Params): JsonObject {
   }
   const req = p.object('requirements');
   if (req) next = { ...next, requirements: mergeHash((next['requirements'] as JsonObject) ?? {}, req) };
-  return next;
+  // A requested capability is active only once nothing is due (objects/capability.ts).
+  return withCapabilityStatuses(next as unknown as Stripe.Account) as unknown as JsonObject;
 }
 
 /** A connected account of the platform the caller sees (in the key's mode; a connected account sees itself). */
@@ -246,22 +249,15 @@ export function accountRoutes(rt: Runtime): Hono<ApiEnv> {
     const caller = c.get('caller');
     const p = new Params(c.get('params'), UPDATE_PARAMS);
     const account = await changeable(caller, c.req.param('id'));
-    const next = applyUpdate(account.object, p);
-    const prev = previousAttributes(account.object, next);
-    if (Object.keys(prev).length === 0) return c.json(account.object);
-    // The update and its account.updated commit together.
-    await publishEvent(publishDeps(rt), {
-      effect: { account: { id: account.id, object: next } },
-      accountId: account.id,
-      livemode: caller.livemode,
-      type: 'account.updated',
-      object: next,
-      previousAttributes: prev,
-      apiVersion: rt.defaultApiVersion,
-      requestId: c.get('requestId'),
-      idempotencyKey: c.req.header('idempotency-key') ?? null,
-    });
-    return c.json(next);
+    const next = applyUpdate(account.object, p) as unknown as Stripe.Account;
+    // The update and its account.updated commit together; capability.updated follows for a status it moved.
+    const after = await publishAccountUpdate(
+      publishDeps(rt),
+      requestEventFields(rt, c, account.id),
+      account.object as unknown as Stripe.Account,
+      next,
+    );
+    return c.json(after);
   });
 
   // The account disconnects the platform in the key's mode: the event goes out as it leaves, and once it is

@@ -20,6 +20,7 @@ import {
   withExternalAccountList,
 } from '../../objects/externalAccount.js';
 import { previousAttributes } from '../../objects/previousAttributes.js';
+import { publishAccountUpdate } from '../../services/accountUpdates.js';
 import { ownObject } from '../../services/objects.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject, ObjectRecord } from '../../store/types.js';
@@ -96,18 +97,8 @@ export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
         object: asJson(d),
         previousAttributes: { default_for_currency: true },
       });
-    if (met !== before) {
-      await publishEvent(publishDeps(rt), {
-        ...common,
-        effect: { account: { id: account.id, object: asJson(next) } },
-        type: 'account.updated',
-        object: asJson(next),
-        previousAttributes: previousAttributes(
-          asJson(withExternalAccountList(before, listAfter)),
-          asJson(next),
-        ),
-      });
-    }
+    if (met !== before)
+      await publishAccountUpdate(publishDeps(rt), common, withExternalAccountList(before, listAfter), next);
   }
 
   app.post('/', async (c) => {

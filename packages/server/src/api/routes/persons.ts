@@ -16,6 +16,7 @@ import {
   updatedPerson,
 } from '../../objects/person.js';
 import { previousAttributes } from '../../objects/previousAttributes.js';
+import { publishAccountUpdate } from '../../services/accountUpdates.js';
 import { ownObject } from '../../services/objects.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject, ObjectRecord } from '../../store/types.js';
@@ -161,14 +162,7 @@ export function personRoutes(rt: Runtime): Hono<ApiEnv> {
     if (type === 'person.deleted' || !person.relationship?.representative) return;
     const before = account.object as unknown as Stripe.Account;
     const after = accountWithRepresentative(before, person);
-    if (after === before) return;
-    await publishEvent(publishDeps(rt), {
-      ...common,
-      effect: { account: { id: account.id, object: asJson(after) } },
-      type: 'account.updated',
-      object: asJson(after),
-      previousAttributes: previousAttributes(asJson(before), asJson(after)),
-    });
+    if (after !== before) await publishAccountUpdate(publishDeps(rt), common, before, after);
   }
 
   app.post('/', async (c) => {
