@@ -17,12 +17,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, listFixtureEvents, loadFixture } from '../src/fixtures/catalog.js';
 import { referencesIn, validateFixture } from '../src/fixtures/engine.js';
-import {
-  activeCapabilityBefore,
-  erroredBankAccountBefore,
-  FIXTURE_FILES,
-  OBJECTS,
-} from '../src/fixtures/objects.js';
+import { erroredBankAccountBefore, FIXTURE_FILES, OBJECTS } from '../src/fixtures/objects.js';
 
 type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
 
@@ -38,7 +33,6 @@ function published<T extends Stripe.Event.Type>(
 const TYPED = [
   published('account.external_account.updated', OBJECTS.erroredBankAccount, erroredBankAccountBefore),
   published('account.external_account.updated', OBJECTS.bankAccountOfFailedPayout, erroredBankAccountBefore),
-  published('capability.updated', OBJECTS.activeCapability, activeCapabilityBefore),
   published('payout.failed', OBJECTS.failedPayout),
   published('payout.paid', OBJECTS.paidPayout),
 ];
