@@ -13,29 +13,10 @@
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, listFixtureEvents, loadFixture } from '../src/fixtures/catalog.js';
 import { referencesIn, validateFixture } from '../src/fixtures/engine.js';
-import { erroredBankAccountBefore, FIXTURE_FILES, OBJECTS } from '../src/fixtures/objects.js';
-
-type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
-
-/** A (type, data.object, previous_attributes) triple, checked against Stripe's event of that type. */
-function published<T extends Stripe.Event.Type>(
-  type: T,
-  object: EventOf<T>['data']['object'],
-  previous?: EventOf<T>['data'] extends { previous_attributes?: infer P } ? P : never,
-) {
-  return { type, object: object as unknown, previous: previous as unknown };
-}
-
-const TYPED = [
-  published('account.external_account.updated', OBJECTS.erroredBankAccount, erroredBankAccountBefore),
-  published('account.external_account.updated', OBJECTS.bankAccountOfFailedPayout, erroredBankAccountBefore),
-  published('payout.failed', OBJECTS.failedPayout),
-  published('payout.paid', OBJECTS.paidPayout),
-];
+import { FIXTURE_FILES } from '../src/fixtures/objects.js';
 
 const serialise = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
@@ -77,34 +58,12 @@ describe('shipped fixtures', () => {
     );
   });
 
-  it('each load and validate, and publish only type-checked objects', () => {
+  it('each load and validate, and make real calls only: no step publishes an invented event', () => {
     for (const type of listFixtureEvents()) {
       const file = loadFixture(type);
       expect(validateFixture(JSON.parse(serialise(file)), type)).toEqual(file);
-      const publishes = file.fixtures.filter((s) => s.path === '/v1/events');
-      for (const step of publishes) {
-        const params = step.params as {
-          type: string;
-          data: { object: unknown; previous_attributes?: unknown };
-        };
-        const match = TYPED.find(
-          (t) =>
-            t.type === params.type &&
-            JSON.stringify(t.object) === JSON.stringify(params.data.object) &&
-            JSON.stringify(t.previous) === JSON.stringify(params.data.previous_attributes),
-        );
-        expect(
-          match,
-          `${type}: step ${step.name} publishes an object that is not type-checked`,
-        ).toBeDefined();
-        // Published as the run's account: the platform's own, or the connected account's (then a Connect event).
-        expect(step.stripe_account).toBeUndefined();
-      }
-      // The event type the file is named after is what it ends with (or, for account routes, causes).
-      const last = file.fixtures[file.fixtures.length - 1]!;
-      if (last.path === '/v1/events') {
-        expect(file.fixtures.some((s) => (s.params as { type?: string }).type === type)).toBe(true);
-      } else expect(last.path).toMatch(/^\/v1\/(accounts\/|customers$|payment_intents$)/);
+      for (const step of file.fixtures)
+        expect(step.path, `${type}: step ${step.name}`).not.toBe('/v1/events');
     }
   });
 

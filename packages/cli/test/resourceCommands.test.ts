@@ -120,6 +120,8 @@ describe.concurrent('switchboard trigger', () => {
     'account.external_account.updated',
     'account.updated',
     'capability.updated',
+    'payout.failed',
+    'payout.paid',
     'person.updated',
   ];
 
@@ -171,29 +173,26 @@ describe.concurrent('switchboard trigger', () => {
     const account = (JSON.parse(acct.stdout) as { id: string }).id;
     const r = await cli([
       'trigger',
-      'payout.failed',
+      'payment_intent.succeeded',
       '--stripe-account',
       account,
       '--override',
-      'payout:data.object.failure_code=no_account',
-      '--override',
-      'payout:data.object.amount=777',
+      'payment_intent:amount=777',
       '--add',
-      'payout:data.object.metadata.order_id=ord_6735',
+      'payment_intent:metadata.order_id=ord_6735',
       '--remove',
-      'payout:data.object.failure_message',
+      'payment_intent:description',
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('Created connected account');
-    const [payout] = createdEvents(r.stdout);
-    const event = await delivered(payout!.id);
+    const succeeded = createdEvents(r.stdout).find((e) => e.type === 'payment_intent.succeeded')!;
+    const event = await delivered(succeeded.id);
     expect(event.account).toBe(account);
-    const object = event.data.object as Stripe.Payout;
-    expect(object.failure_code).toBe('no_account');
+    const object = event.data.object as Stripe.PaymentIntent;
     expect(object.amount).toBe(777);
     expect(object.metadata).toEqual({ order_id: 'ord_6735' });
-    expect(object).not.toHaveProperty('failure_message');
-    expect(object.status).toBe('failed');
+    expect(object.description).toBeNull();
+    expect(object.status).toBe('succeeded');
   });
 
   it('publishes --raw JSON as given', async () => {

@@ -251,6 +251,8 @@ export async function createSwitchboard(config: SwitchboardConfig = {}): Promise
     disableAfterMs,
     fundsPendingMs: config.fundsPendingMs ?? DEFAULT_FUNDS_PENDING_MS,
     payoutSettleMs: config.payoutSettleMs ?? DEFAULT_PAYOUT_SETTLE_MS,
+    // The scheduler is made from this runtime: bound once it exists, just below.
+    runScheduledSteps: (options, request) => scheduler.runOnce(options, request),
     publicOrigin: config.publicUrl ? new URL(config.publicUrl).origin : null,
     trustProxy: config.trustProxy ?? false,
     log,

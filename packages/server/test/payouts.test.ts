@@ -9,7 +9,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAYOUT_SETTLE_MS } from '../src/services/payouts.js';
-import { ENGINES, harnessPerTest } from './helpers/switchboard.js';
+import { ENGINES, harnessPerTest, LIVE_KEY } from './helpers/switchboard.js';
 
 const stripeLib = new Stripe('sk_test_unused');
 
@@ -139,6 +139,66 @@ describe.each(ENGINES)('payouts (%s)', (engine) => {
     // No external account in that currency: refused, naming the destination.
     await expect(stripe.payouts.create({ amount: 1, currency: 'eur' }, as)).rejects.toMatchObject({
       param: 'destination',
+    });
+  });
+
+  it('the advance_time test helper settles an account’s payouts now, and only that account’s', async () => {
+    const { stripe, acct, as } = await funded('btok_us_verified_noAccount');
+    const other = await funded('btok_us_verified');
+    const mine = await stripe.payouts.create({ amount: 1000, currency: 'usd' }, as);
+    const theirs = await other.stripe.payouts.create({ amount: 1000, currency: 'usd' }, other.as);
+    const advance = (seconds: number, account: string | null = acct.id, key?: string) =>
+      t.h.api(
+        'POST',
+        '/v1/test_helpers/advance_time',
+        { seconds },
+        {
+          ...(account ? { 'stripe-account': account } : {}),
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+      );
+    // Not far enough: nothing is due yet.
+    expect((await advance(1)).body).toMatchObject({ object: 'test_helpers.advance_time', steps_run: 0 });
+    const res = await advance(DEFAULT_PAYOUT_SETTLE_MS / 1000);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ account: acct.id, steps_run: 1 });
+    expect(await stripe.payouts.retrieve(mine.id, {}, as)).toMatchObject({
+      status: 'failed',
+      failure_code: 'no_account',
+    });
+    // The other account's payout waits for its own time, and the server's clock did not move.
+    expect((await other.stripe.payouts.retrieve(theirs.id, {}, other.as)).status).toBe('pending');
+    const [failedEvent] = (await stripe.events.list({ type: 'payout.failed' }, as)).data;
+    expect(failedEvent!.created).toBe(Math.floor(t.h.clock() / 1000));
+    // `subject` moves one object's time only.
+    const first = await stripe.payouts.create(
+      {
+        amount: 100,
+        currency: 'usd',
+        destination: (
+          await stripe.accounts.createExternalAccount(acct.id, { external_account: 'btok_us_verified' })
+        ).id,
+      },
+      as,
+    );
+    const second = await stripe.payouts.create(
+      { amount: 100, currency: 'usd', destination: first.destination as string },
+      as,
+    );
+    const one = await t.h.api(
+      'POST',
+      '/v1/test_helpers/advance_time',
+      { seconds: 86_400, subject: first.id },
+      { 'stripe-account': acct.id },
+    );
+    expect(one.body).toMatchObject({ steps_run: 1 });
+    expect((await stripe.payouts.retrieve(first.id, {}, as)).status).toBe('paid');
+    expect((await stripe.payouts.retrieve(second.id, {}, as)).status).toBe('pending');
+    // Test mode only; seconds are bounded and required.
+    expect((await advance(10, null, LIVE_KEY)).body.error).toMatchObject({ code: 'livemode_mismatch' });
+    expect((await advance(0)).body.error).toMatchObject({ param: 'seconds' });
+    expect((await t.h.api('POST', '/v1/test_helpers/advance_time', {})).body.error).toMatchObject({
+      code: 'parameter_missing',
     });
   });
 });

@@ -22,6 +22,7 @@ import { paymentMethodRoutes } from './routes/paymentMethods.js';
 import { payoutRoutes } from './routes/payouts.js';
 import { personRoutes } from './routes/persons.js';
 import { refundRoutes } from './routes/refunds.js';
+import { testHelperRoutes } from './routes/testHelpers.js';
 import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 
 export interface ApiOptions {
@@ -64,6 +65,7 @@ export function createApi(rt: Runtime, options: ApiOptions = {}): Hono<ApiEnv> {
   app.route('/v1/charges', chargeRoutes(rt));
   app.route('/v1/refunds', refundRoutes(rt));
   app.route('/v1/payouts', payoutRoutes(rt));
+  app.route('/v1/test_helpers', testHelperRoutes(rt));
   app.route('/v1/balance', balanceRoutes(rt));
   app.route('/v1/balance_transactions', balanceTransactionRoutes(rt));
   for (const [prefix, routes] of Object.entries(options.extraRoutes ?? {})) app.route(prefix, routes);

@@ -2,7 +2,7 @@
 
 import type { Clock } from '../clock.js';
 import type { DeliveryEngine } from '../delivery/engine.js';
-import type { AccountRecord, PlatformRecord, Store } from '../store/types.js';
+import type { AccountRecord, ClaimStepsOptions, PlatformRecord, StepRequest, Store } from '../store/types.js';
 import type { RawParams } from './params.js';
 
 export interface Runtime {
@@ -19,6 +19,8 @@ export interface Runtime {
   fundsPendingMs: number;
   /** How long a payout takes to settle (services/payouts.ts). */
   payoutSettleMs: number;
+  /** Run scheduled steps now (services/scheduler.ts): the test helper that moves an account's time. */
+  runScheduledSteps(options: ClaimStepsOptions, request: StepRequest): Promise<number>;
   /** The origin clients reach the API at (`serve --public-url`); null: the request's own. */
   publicOrigin: string | null;
   /** Believe `X-Forwarded-Proto` and `X-Forwarded-Host`. */

@@ -26,6 +26,7 @@ import { cardPaymentMethod, TEST_CARDS, type TestCard } from '../objects/testCar
 import type { EventEffect, JsonObject, ObjectRecord, ObjectStore, ScheduledStep } from '../store/types.js';
 import { ownObject } from './objects.js';
 import { type PublishDeps, publishEvent } from './publish.js';
+import type { StepHandler } from './scheduler.js';
 
 export interface PaymentsDeps {
   publish: PublishDeps;
@@ -453,18 +454,14 @@ export const FUNDS_AVAILABLE = 'funds.available';
  * The payments' scheduled steps (services/scheduler.ts): a charge's funds
  * becoming available sends `balance.available` with the balance then.
  */
-export function paymentStepHandlers(
-  deps: PaymentsDeps,
-  apiVersion: string,
-): Record<string, (step: ScheduledStep) => Promise<void>> {
+export function paymentStepHandlers(deps: PaymentsDeps, apiVersion: string): Record<string, StepHandler> {
   return {
-    [FUNDS_AVAILABLE]: async (step) => {
+    [FUNDS_AVAILABLE]: async (step, request) => {
       const caller: PaymentsCaller = {
         accountId: step.accountId,
         livemode: step.livemode,
         apiVersion,
-        requestId: null,
-        idempotencyKey: null,
+        ...request,
       };
       await publish(deps, caller, 'balance.available', await balance(deps, caller), [], null, {
         completeSteps: [step.id],

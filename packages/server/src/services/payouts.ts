@@ -29,6 +29,7 @@ import type {
 import { ownObject } from './objects.js';
 import { balance, type PaymentsCaller } from './payments.js';
 import { type PublishDeps, publishEvent } from './publish.js';
+import type { StepHandler } from './scheduler.js';
 
 export interface PayoutsDeps {
   publish: PublishDeps;
@@ -190,19 +191,15 @@ export async function createPayout(
 }
 
 /** The step a payout settles in: paid, or failed with its destination errored. */
-export function payoutStepHandlers(
-  deps: PayoutsDeps,
-  apiVersion: string,
-): Record<string, (step: ScheduledStep) => Promise<void>> {
+export function payoutStepHandlers(deps: PayoutsDeps, apiVersion: string): Record<string, StepHandler> {
   return {
-    [PAYOUT_SETTLE]: async (step) => {
+    [PAYOUT_SETTLE]: async (step, request) => {
       const caller = { accountId: step.accountId, livemode: step.livemode };
       const common = {
         accountId: step.accountId,
         livemode: step.livemode,
         apiVersion,
-        requestId: null,
-        idempotencyKey: null,
+        ...request,
       };
       const payout = await ownObject<Stripe.Payout>(deps.store, caller, 'payout', 'payout', step.subjectId);
       if (payout.status !== 'pending') {

@@ -9,10 +9,12 @@
  */
 
 import type { Clock } from '../clock.js';
-import type { ScheduledStep, ScheduleStore } from '../store/types.js';
+import type { ClaimStepsOptions, ScheduledStep, ScheduleStore, StepRequest } from '../store/types.js';
 
 /** Does what a step says; completes it (with its event, or `completeSteps`) when done. */
-export type StepHandler = (step: ScheduledStep) => Promise<void>;
+export type StepHandler = (step: ScheduledStep, request: StepRequest) => Promise<void>;
+
+const NO_REQUEST: StepRequest = { requestId: null, idempotencyKey: null };
 
 export interface SchedulerOptions {
   store: ScheduleStore;
@@ -30,8 +32,12 @@ export interface SchedulerOptions {
 }
 
 export interface Scheduler {
-  /** One pass: claim the due steps and run them, in the order they were due. Returns how many ran. */
-  runOnce(): Promise<number>;
+  /**
+   * One pass: claim the due steps and run them, in the order they were due.
+   * Returns how many ran. `options` claims ahead of time, for one account
+   * (the test helper that moves an account's time).
+   */
+  runOnce(options?: ClaimStepsOptions, request?: StepRequest): Promise<number>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -44,13 +50,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   let running: Promise<number> | null = null;
   let started = false;
 
-  async function pass(): Promise<number> {
-    const steps = await options.store.claimDueSteps(options.clock(), leaseMs, batch);
+  async function pass(claim: ClaimStepsOptions = {}, request: StepRequest = NO_REQUEST): Promise<number> {
+    const steps = await options.store.claimDueSteps(options.clock(), leaseMs, batch, claim);
     let ran = 0;
     for (const step of steps) {
       const handler = options.handlers[step.kind];
       try {
-        if (handler) await handler(step);
+        if (handler) await handler(step, request);
         else {
           // Nothing here knows it (a newer version scheduled it): dropped rather than claimed forever.
           await options.store.completeSteps([step.id]);
@@ -64,9 +70,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return ran;
   }
 
-  const runOnce = (): Promise<number> => {
+  const runOnce = (claim?: ClaimStepsOptions, request?: StepRequest): Promise<number> => {
     // One pass at a time: a test's step and the loop's do not run the same steps side by side.
-    const next = (running ?? Promise.resolve(0)).catch(() => 0).then(pass);
+    const next = (running ?? Promise.resolve(0)).catch(() => 0).then(() => pass(claim, request));
     running = next;
     // Both outcomes handled here: a failed pass (the database away) is the caller's to see, never unhandled.
     const clear = () => {

@@ -574,6 +574,20 @@ export interface RetentionStore {
   maintain(): Promise<MaintenanceReport>;
 }
 
+/** A claim of steps ahead of time, for one account (the test helper that moves an account's time). */
+export interface ClaimStepsOptions {
+  /** Claim the steps due by then instead of by `now` (leases still run from `now`). */
+  dueBy?: number;
+  /** Only the steps of this account in this mode (and of this object, when given). */
+  scope?: { accountId: string; livemode: boolean; subjectId?: string };
+}
+
+/** The request a step runs for, when one made it run early: its events record it. */
+export interface StepRequest {
+  requestId: string | null;
+  idempotencyKey: string | null;
+}
+
 /** Steps set for later (services/scheduler.ts): claimed with a lease when due, completed with their event. */
 export interface ScheduleStore {
   /**
@@ -581,7 +595,12 @@ export interface ScheduleStore {
    * until now + leaseMs, oldest first: a step whose runner dies is due again
    * when the lease ends.
    */
-  claimDueSteps(now: number, leaseMs: number, limit: number): Promise<ScheduledStep[]>;
+  claimDueSteps(
+    now: number,
+    leaseMs: number,
+    limit: number,
+    options?: ClaimStepsOptions,
+  ): Promise<ScheduledStep[]>;
   /** Steps that are done without an event. */
   completeSteps(ids: string[]): Promise<void>;
 }

@@ -46,6 +46,7 @@ import type {
   AttemptResult,
   ClaimedDelivery,
   ClaimOptions,
+  ClaimStepsOptions,
   DeliveryRecord,
   EndpointPatch,
   EndpointRecord,
@@ -533,8 +534,13 @@ class PostgresStore implements Store {
 
   // Scheduled steps
 
-  async claimDueSteps(now: number, leaseMs: number, limit: number): Promise<ScheduledStep[]> {
-    return claimDueSteps(this.relaxed, now, leaseMs, limit);
+  async claimDueSteps(
+    now: number,
+    leaseMs: number,
+    limit: number,
+    options?: ClaimStepsOptions,
+  ): Promise<ScheduledStep[]> {
+    return claimDueSteps(this.relaxed, now, leaseMs, limit, options);
   }
 
   async completeSteps(ids: string[]): Promise<void> {

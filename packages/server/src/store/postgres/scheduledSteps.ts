@@ -1,5 +1,5 @@
 import { type StepRow, toSteps } from '../rows.js';
-import type { ScheduledStep } from '../types.js';
+import type { ClaimStepsOptions, ScheduledStep } from '../types.js';
 import type { Queryable } from './pool.js';
 
 const INSERT_STEPS = `
@@ -12,7 +12,9 @@ const CLAIM_STEPS = `
 UPDATE scheduled_steps SET lease_until = $2
 WHERE id IN (
   SELECT id FROM scheduled_steps
-  WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+  WHERE due_at <= $4 AND (lease_until IS NULL OR lease_until <= $1)
+    AND ($5::text IS NULL OR (account_id = $5 AND livemode = $6))
+    AND ($7::text IS NULL OR subject_id = $7)
   ORDER BY due_at, id LIMIT $3
   FOR UPDATE SKIP LOCKED
 )
@@ -41,8 +43,17 @@ export async function claimDueSteps(
   now: number,
   leaseMs: number,
   limit: number,
+  options: ClaimStepsOptions = {},
 ): Promise<ScheduledStep[]> {
   if (limit <= 0) return [];
-  const { rows } = await db.query<StepRow>(CLAIM_STEPS, [now, now + leaseMs, limit]);
+  const { rows } = await db.query<StepRow>(CLAIM_STEPS, [
+    now,
+    now + leaseMs,
+    limit,
+    options.dueBy ?? now,
+    options.scope?.accountId ?? null,
+    options.scope?.livemode ?? false,
+    options.scope?.subjectId ?? null,
+  ]);
   return toSteps(rows);
 }

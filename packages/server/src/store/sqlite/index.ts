@@ -45,6 +45,7 @@ import type {
   AttemptResult,
   ClaimedDelivery,
   ClaimOptions,
+  ClaimStepsOptions,
   DeliveryRecord,
   EndpointPatch,
   EndpointRecord,
@@ -419,8 +420,13 @@ class SqliteStore implements Store {
 
   // Scheduled steps
 
-  async claimDueSteps(now: number, leaseMs: number, limit: number): Promise<ScheduledStep[]> {
-    return claimDueSteps(this.conn, now, leaseMs, limit);
+  async claimDueSteps(
+    now: number,
+    leaseMs: number,
+    limit: number,
+    options?: ClaimStepsOptions,
+  ): Promise<ScheduledStep[]> {
+    return claimDueSteps(this.conn, now, leaseMs, limit, options);
   }
 
   async completeSteps(ids: string[]): Promise<void> {

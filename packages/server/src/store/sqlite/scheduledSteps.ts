@@ -1,5 +1,5 @@
 import { type StepRow, toSteps } from '../rows.js';
-import type { ScheduledStep } from '../types.js';
+import type { ClaimStepsOptions, ScheduledStep } from '../types.js';
 import { bit, type SqliteConn } from './db.js';
 
 const INSERT_STEP = `INSERT INTO scheduled_steps (id, kind, subject_id, account_id, livemode, due_at)
@@ -12,7 +12,9 @@ const CLAIM_STEPS = `
 UPDATE scheduled_steps SET lease_until = @until
 WHERE id IN (
   SELECT id FROM scheduled_steps
-  WHERE due_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+  WHERE due_at <= @dueBy AND (lease_until IS NULL OR lease_until <= @now)
+    AND (@account IS NULL OR (account_id = @account AND livemode = @livemode))
+    AND (@subject IS NULL OR subject_id = @subject)
   ORDER BY due_at, id LIMIT @limit
 )
 RETURNING id, kind, subject_id, account_id, livemode, due_at`;
@@ -34,10 +36,18 @@ export function claimDueSteps(
   now: number,
   leaseMs: number,
   limit: number,
+  options: ClaimStepsOptions = {},
 ): ScheduledStep[] {
   if (limit <= 0) return [];
-  const rows = conn.writeRelaxed(
-    () => conn.stmt(CLAIM_STEPS).all({ now, until: now + leaseMs, limit }) as StepRow[],
-  );
+  const params = {
+    now,
+    dueBy: options.dueBy ?? now,
+    until: now + leaseMs,
+    limit,
+    account: options.scope?.accountId ?? null,
+    livemode: options.scope ? bit(options.scope.livemode) : 0,
+    subject: options.scope?.subjectId ?? null,
+  };
+  const rows = conn.writeRelaxed(() => conn.stmt(CLAIM_STEPS).all(params) as StepRow[]);
   return toSteps(rows);
 }
