@@ -20,6 +20,20 @@ const INITIAL_REQUIREMENTS = [
   'tos_acceptance.ip',
 ];
 
+/** Requirements with nothing due, as an account's or a capability's `future_requirements` start. */
+export function nothingDue() {
+  return {
+    alternatives: [],
+    current_deadline: null,
+    currently_due: [],
+    disabled_reason: null,
+    errors: [],
+    eventually_due: [],
+    past_due: [],
+    pending_verification: [],
+  };
+}
+
 export interface NewAccountInput {
   id: string;
   /** The legacy type, or `none` when the controller properties match none (accountController.ts). */
@@ -76,16 +90,7 @@ export function newAccountObject(input: NewAccountInput): Stripe.Account {
       has_more: false,
       url: `/v1/accounts/${input.id}/external_accounts`,
     },
-    future_requirements: {
-      alternatives: [],
-      current_deadline: null,
-      currently_due: [],
-      disabled_reason: null,
-      errors: [],
-      eventually_due: [],
-      past_due: [],
-      pending_verification: [],
-    },
+    future_requirements: nothingDue(),
     metadata: input.metadata ?? {},
     payouts_enabled: false,
     requirements: {

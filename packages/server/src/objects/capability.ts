@@ -5,6 +5,7 @@
  */
 
 import type Stripe from 'stripe';
+import { nothingDue } from './account.js';
 
 export type CapabilityStatus = 'active' | 'inactive' | 'pending';
 
@@ -44,16 +45,7 @@ export function capabilityObject(account: Stripe.Account, name: string): Stripe.
     id: name,
     object: 'capability',
     account: account.id,
-    future_requirements: {
-      alternatives: [],
-      current_deadline: null,
-      currently_due: [],
-      disabled_reason: null,
-      errors: [],
-      eventually_due: [],
-      past_due: [],
-      pending_verification: [],
-    },
+    future_requirements: nothingDue(),
     requested: true,
     requested_at: account.created ?? null,
     requirements: {
