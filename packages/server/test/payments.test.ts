@@ -8,9 +8,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FUNDS_PENDING_MS } from '../src/services/payments.js';
-import { ENGINES, harnessPerTest } from './helpers/switchboard.js';
-
-const stripeLib = new Stripe('sk_test_unused');
+import { ENGINES, harnessPerTest, verifiedEvents } from './helpers/switchboard.js';
 
 describe.each(ENGINES)('payments (%s)', (engine) => {
   const t = harnessPerTest(engine);
@@ -248,16 +246,7 @@ describe.each(ENGINES)('payments (%s)', (engine) => {
     expect((await stripe.balance.retrieve({}, as)).pending[0]!.amount).toBe(1500 - 74);
 
     await drain();
-    const events = t.rx.requests.map((r) =>
-      stripeLib.webhooks.constructEvent(
-        r.body,
-        String(r.headers['stripe-signature']),
-        connect.secret!,
-        300,
-        undefined,
-        Math.floor(t.h.clock() / 1000),
-      ),
-    );
+    const events = verifiedEvents(t.h, t.rx, connect.secret!);
     expect(events.map((e) => [e.type, e.account]).sort()).toEqual([
       ['charge.succeeded', acct.id],
       ['payment_intent.succeeded', acct.id],

@@ -6,12 +6,10 @@
  * stop until it is replaced, each step an event the Connect endpoint gets.
  */
 
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAYOUT_SETTLE_MS } from '../src/services/payouts.js';
-import { ENGINES, harnessPerTest, LIVE_KEY } from './helpers/switchboard.js';
-
-const stripeLib = new Stripe('sk_test_unused');
+import { ENGINES, harnessPerTest, LIVE_KEY, verifiedEvents } from './helpers/switchboard.js';
 
 describe.each(ENGINES)('payouts (%s)', (engine) => {
   const t = harnessPerTest(engine);
@@ -82,16 +80,7 @@ describe.each(ENGINES)('payouts (%s)', (engine) => {
     });
 
     while ((await t.h.sb.engine.runOnce()) > 0) {}
-    const events = t.rx.requests.map((r) =>
-      stripeLib.webhooks.constructEvent(
-        r.body,
-        String(r.headers['stripe-signature']),
-        connect.secret!,
-        300,
-        undefined,
-        Math.floor(t.h.clock() / 1000),
-      ),
-    );
+    const events = verifiedEvents(t.h, t.rx, connect.secret!);
     expect(events.map((e) => e.type).sort()).toEqual([
       'account.external_account.updated',
       'payout.created',

@@ -174,6 +174,10 @@ export async function createPaymentIntent(
   return confirmPaymentIntent(deps, caller, intent.id, null);
 }
 
+/** The caller's payment intent, or Stripe's 404 naming `param`. */
+const ownIntent = (deps: PaymentsDeps, caller: PaymentsCaller, id: string, param = 'id') =>
+  ownObject<Stripe.PaymentIntent>(deps.store, caller, 'payment_intent', 'payment_intent', id, param);
+
 const CONFIRMABLE: readonly Stripe.PaymentIntent.Status[] = [
   'requires_payment_method',
   'requires_confirmation',
@@ -195,13 +199,7 @@ export async function confirmPaymentIntent(
   paymentMethod: string | null,
 ): Promise<Stripe.PaymentIntent> {
   return exclusively(id, async () => {
-    let intent = await ownObject<Stripe.PaymentIntent>(
-      deps.store,
-      caller,
-      'payment_intent',
-      'payment_intent',
-      id,
-    );
+    let intent = await ownIntent(deps, caller, id);
     if (!CONFIRMABLE.includes(intent.status)) throw unexpectedState(intent, 'confirm');
     const written: ObjectRecord[] = [];
     let pm: Stripe.PaymentMethod;
@@ -340,13 +338,7 @@ export async function cancelPaymentIntent(
   reason: Stripe.PaymentIntent.CancellationReason | null,
 ): Promise<Stripe.PaymentIntent> {
   return exclusively(id, async () => {
-    const intent = await ownObject<Stripe.PaymentIntent>(
-      deps.store,
-      caller,
-      'payment_intent',
-      'payment_intent',
-      id,
-    );
+    const intent = await ownIntent(deps, caller, id);
     if (!CANCELABLE.includes(intent.status)) throw unexpectedState(intent, 'cancel');
     const canceled: Stripe.PaymentIntent = {
       ...intent,
@@ -374,14 +366,7 @@ export async function refundCharge(
 ): Promise<Stripe.Refund> {
   let chargeId = input.charge;
   if (input.paymentIntent) {
-    const intent = await ownObject<Stripe.PaymentIntent>(
-      deps.store,
-      caller,
-      'payment_intent',
-      'payment_intent',
-      input.paymentIntent,
-      'payment_intent',
-    );
+    const intent = await ownIntent(deps, caller, input.paymentIntent, 'payment_intent');
     if (intent.status !== 'succeeded' || typeof intent.latest_charge !== 'string')
       throw invalid(
         `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`,

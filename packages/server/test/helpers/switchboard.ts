@@ -147,3 +147,21 @@ export function harnessPerTest(engine: Engine, config: SwitchboardConfig = {}): 
   });
   return t;
 }
+
+/** The events a receiver got, each verified by the official SDK with `secret` on the harness's clock. */
+export function verifiedEvents(h: Harness, rx: Receiver, secret: string, path?: string): Stripe.Event[] {
+  return rx.requests
+    .filter((r) => path === undefined || r.path === path)
+    .map((r) =>
+      stripeVerifier.webhooks.constructEvent(
+        r.body,
+        String(r.headers['stripe-signature']),
+        secret,
+        300,
+        undefined,
+        Math.floor(h.clock() / 1000),
+      ),
+    );
+}
+
+const stripeVerifier = new Stripe('sk_test_unused');
