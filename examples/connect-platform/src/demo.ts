@@ -2,7 +2,8 @@
  * `npm run demo`: the whole system in one command. A Switchboard server on
  * SQLite, the reference platform, a Connect endpoint pointing at it, and the
  * seven recommended Connect events triggered for one connected account with
- * the `switchboard` CLI; after each, what the platform did.
+ * the `switchboard` CLI (real calls: every object they name exists); after
+ * each, what the platform did with the object it fetched as the account.
  */
 
 import { spawn } from 'node:child_process';
@@ -77,6 +78,9 @@ async function main(): Promise<void> {
     secret: endpoint.secret,
     livemode: 'test-only',
     port,
+    // Each handler acts on the object as the API has it now, fetched as the connected account.
+    catchUp: { apiBase, apiKey: key },
+    refetch: true,
   });
   line(`Reference platform on ${platform.url}, Connect endpoint ${endpoint.id}`);
   const account = JSON.parse(
@@ -117,11 +121,7 @@ async function main(): Promise<void> {
   await trigger('balance.available');
   await show('balance.available: funds became available');
   await platform.createOrder({ id: 'order_1001', amount: 2000, currency: 'usd', account: account.id });
-  await trigger(
-    'payment_intent.succeeded',
-    '--override',
-    'payment_intent:data.object.metadata.order_id=order_1001',
-  );
+  await trigger('payment_intent.succeeded', '--add', 'payment_intent:metadata.order_id=order_1001');
   await show('payment_intent.succeeded: order_1001 is paid');
   await trigger('payout.failed');
   await show('payout.failed: the bank account was closed');

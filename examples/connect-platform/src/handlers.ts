@@ -15,6 +15,7 @@ import {
   type WebhookRouter,
 } from '@switchboard/webhooks';
 import type { PlatformDb } from './db.js';
+import type { Refetch } from './refetch.js';
 
 export interface PlatformOptions {
   /**
@@ -23,6 +24,11 @@ export interface PlatformOptions {
    */
   livemode: LivemodePolicy;
   now?: () => number;
+  /**
+   * Fetch the latest copy of each event's object as its connected account
+   * (refetch.ts) and act on that; without it, handlers act on the event's copy.
+   */
+  refetch?: Refetch;
 }
 
 const list = (v: string[] | null | undefined): string => JSON.stringify(v ?? []);
@@ -30,6 +36,9 @@ const list = (v: string[] | null | undefined): string => JSON.stringify(v ?? [])
 /** The router with the seven handlers, bound to a database. */
 export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): WebhookRouter {
   const now = options.now ?? Date.now;
+  /** The object to act on: fetched as the connected account when the platform re-fetches. */
+  const latest = <T extends { object: string }>(object: T, account: string): Promise<T> | T =>
+    options.refetch ? options.refetch(object, account) : object;
   const record = (eventId: string, type: string, ctx: WebhookContext, summary: string) => {
     db.prepare(
       'INSERT INTO actions (event_id, type, account, livemode, summary, at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -72,9 +81,9 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
         );
       })();
     })
-    .on('account.updated', (event, ctx) => {
+    .on('account.updated', async (event, ctx) => {
       const account = connected(ctx);
-      const a = event.data.object;
+      const a = await latest(event.data.object, account);
       const r = a.requirements;
       db.transaction(() => {
         ensureAccount(account);
@@ -102,9 +111,9 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
         );
       })();
     })
-    .on('person.updated', (event, ctx) => {
+    .on('person.updated', async (event, ctx) => {
       const account = connected(ctx);
-      const p = event.data.object;
+      const p = await latest(event.data.object, account);
       db.transaction(() => {
         db.prepare(
           `INSERT INTO persons (id, account, verification_status, currently_due, past_due, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -126,9 +135,9 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
         );
       })();
     })
-    .on('account.external_account.updated', (event, ctx) => {
+    .on('account.external_account.updated', async (event, ctx) => {
       const account = connected(ctx);
-      const x = event.data.object;
+      const x = await latest(event.data.object, account);
       db.transaction(() => {
         db.prepare(
           `INSERT INTO external_accounts (id, account, object, status, last4, bank_name, currency, default_for_currency, updated_at)
@@ -159,9 +168,9 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
         );
       })();
     })
-    .on('payout.failed', (event, ctx) => {
+    .on('payout.failed', async (event, ctx) => {
       const account = connected(ctx);
-      const p = event.data.object;
+      const p = await latest(event.data.object, account);
       db.transaction(() => {
         db.prepare(
           `INSERT INTO payouts (id, account, amount, currency, status, failure_code, updated_at) VALUES (?, ?, ?, ?, 'failed', ?, ?)
@@ -186,9 +195,9 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
         );
       })();
     })
-    .on('balance.available', (event, ctx) => {
+    .on('balance.available', async (event, ctx) => {
       const account = connected(ctx);
-      const b = event.data.object;
+      const b = await latest(event.data.object, account);
       db.transaction(() => {
         db.prepare(
           `INSERT INTO balances (account, livemode, available, pending, connect_reserved, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -208,9 +217,9 @@ export function createPlatformRouter(db: PlatformDb, options: PlatformOptions): 
         record(event.id, event.type, ctx, `available balance ${shown || 'empty'}`);
       })();
     })
-    .on('payment_intent.succeeded', (event, ctx) => {
+    .on('payment_intent.succeeded', async (event, ctx) => {
       const account = connected(ctx);
-      const pi = event.data.object;
+      const pi = await latest(event.data.object, account);
       const orderId = pi.metadata['order_id'];
       db.transaction(() => {
         const order = orderId

@@ -17,6 +17,7 @@ import { createNodeWebhookHandler } from '@switchboard/webhooks/node';
 import { createPlatformServer, listen } from './app.js';
 import { openPlatformDb, type PlatformDb } from './db.js';
 import { createPlatformRouter } from './handlers.js';
+import { createRefetch } from './refetch.js';
 import { type PlatformState, platformState } from './state.js';
 
 export interface StartPlatformOptions {
@@ -33,6 +34,11 @@ export interface StartPlatformOptions {
   now?: () => number;
   /** Run the inbox worker (default true); tests step `inbox.runOnce()` instead. */
   worker?: boolean;
+  /**
+   * Act on the latest copy of each event's object, fetched from `catchUp`'s
+   * API as the connected account (refetch.ts), not on the event's copy.
+   */
+  refetch?: boolean;
 }
 
 export interface Action {
@@ -63,6 +69,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<Plat
   const router = createPlatformRouter(db, {
     livemode: options.livemode,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.refetch && options.catchUp ? { refetch: createRefetch(options.catchUp) } : {}),
   });
   const now = options.now ?? Date.now;
   const inbox = createInbox({ store, router, clock: now, pollIntervalMs: options.pollIntervalMs ?? 100 });

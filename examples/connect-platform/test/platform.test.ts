@@ -40,7 +40,7 @@ describe('reference Connect platform', () => {
     if (!failed) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(livemode: 'test-only' | 'live-only' = 'test-only', key = TEST_KEY) {
+  async function start(livemode: 'test-only' | 'live-only' = 'test-only', key = TEST_KEY, refetch = false) {
     // A port the system has just handed out and taken back: a random one could be anyone's (it once was).
     const port = await freePort();
     if (!endpoint) {
@@ -68,6 +68,7 @@ describe('reference Connect platform', () => {
       catchUp: { apiBase: h.url, apiKey: TEST_KEY },
       // The test applies events itself, stepping inbox.runOnce().
       worker: false,
+      refetch,
     });
     return platform;
   }
@@ -373,6 +374,60 @@ describe('reference Connect platform', () => {
       (await h.api('GET', `/v1/events/${missed}`, undefined, { 'stripe-account': acct })).body
         .pending_webhooks,
     ).toBe(0);
+  });
+
+  it('re-fetches each object as the connected account: a stale copy in an event is acted on as the object now is', async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    endpoint = undefined as never;
+    const p = await start('test-only', TEST_KEY, true);
+    const stripe = h.stripe();
+    const as = { stripeAccount: acct };
+
+    // A person verified by now, named by a person.updated whose copy is still unverified.
+    const person = await stripe.accounts.createPerson(acct, {
+      first_name: 'Jenny',
+      last_name: 'Rosen',
+      email: 'jenny@example.com',
+      phone: '+15555550100',
+      dob: { day: 1, month: 1, year: 1901 },
+      address: { line1: '510 Townsend St', city: 'San Francisco', state: 'CA', postal_code: '94103' },
+      ssn_last_4: '4321',
+    });
+    await publish('person.updated', {
+      id: person.id,
+      object: 'person',
+      account: acct,
+      verification: { status: 'unverified' },
+      requirements: { currently_due: ['dob.day'], past_due: [] },
+    });
+    await settle(p);
+    expect(p.state().persons.find((x) => x['id'] === person.id)).toMatchObject({
+      verification_status: 'verified',
+    });
+
+    // A real payout to a closed test bank account: the platform blocks payouts and marks that bank account.
+    const bank = await stripe.accounts.createExternalAccount(acct, {
+      external_account: 'btok_us_verified_accountClosed',
+    });
+    await stripe.paymentIntents.create(
+      { amount: 5000, currency: 'usd', payment_method: 'pm_card_bypassPending', confirm: true },
+      as,
+    );
+    const payout = await stripe.payouts.create({ amount: 1000, currency: 'usd' }, as);
+    h.clock.advance(60_000);
+    expect(await h.sb.scheduler.runOnce()).toBeGreaterThan(0);
+    await settle(p);
+    expect(p.state().payout_blocks.find((b) => b['account'] === acct)).toMatchObject({
+      payout: payout.id,
+      failure_code: 'account_closed',
+      destination: bank.id,
+    });
+    expect(p.state().external_accounts.find((x) => x['id'] === bank.id)).toMatchObject({ status: 'errored' });
+    expect(p.actions().some((a) => a.summary.includes(`payout ${payout.id} failed (account_closed)`))).toBe(
+      true,
+    );
   });
 });
 
