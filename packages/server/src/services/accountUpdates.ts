@@ -7,7 +7,8 @@
 import type Stripe from 'stripe';
 import { capabilityObject, changedCapabilities, withCapabilityStatuses } from '../objects/capability.js';
 import { previousAttributes } from '../objects/previousAttributes.js';
-import type { EventEffect, JsonObject } from '../store/types.js';
+import type { EventEffect } from '../store/types.js';
+import { asJson } from './objects.js';
 import { type PublishDeps, publishEvent } from './publish.js';
 
 export interface EventFields {
@@ -17,8 +18,6 @@ export interface EventFields {
   requestId: string | null;
   idempotencyKey: string | null;
 }
-
-const asJson = (o: object): JsonObject => o as unknown as JsonObject;
 
 /**
  * Publish `changed` (capability statuses worked out again) as the account's

@@ -24,7 +24,7 @@ import {
 } from '../objects/payments.js';
 import { cardPaymentMethod, TEST_CARDS, type TestCard } from '../objects/testCards.js';
 import type { EventEffect, JsonObject, ObjectRecord, ObjectStore, ScheduledStep } from '../store/types.js';
-import { ownObject } from './objects.js';
+import { asJson, objectRecord, ownObject } from './objects.js';
 import { type PublishDeps, publishEvent } from './publish.js';
 import type { StepHandler } from './scheduler.js';
 
@@ -65,29 +65,11 @@ async function exclusively<T>(id: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const asJson = (o: object): JsonObject => o as unknown as JsonObject;
-
-function record(
-  caller: PaymentsCaller,
-  o: { id: string; object: string; created: number },
-  lookupKey: string | null = null,
-): ObjectRecord {
-  return {
-    id: o.id,
-    kind: o.object,
-    accountId: caller.accountId,
-    livemode: caller.livemode,
-    createdUnix: o.created,
-    object: asJson(o),
-    deleted: false,
-    lookupKey,
-  };
-}
-
-/** Lookup keys: a payment intent's and a charge's customer, a refund's charge, a transaction's source. */
+/** What each kind's list filters on: a payment intent's customer, a charge's payment intent. */
 const intentRecord = (c: PaymentsCaller, pi: Stripe.PaymentIntent) =>
-  record(c, pi, (pi.customer as string | null) ?? null);
-const chargeRecord = (c: PaymentsCaller, ch: Stripe.Charge) => record(c, ch, ch.payment_intent as string);
+  objectRecord(c, pi, { lookupKey: (pi.customer as string | null) ?? null });
+const chargeRecord = (c: PaymentsCaller, ch: Stripe.Charge) =>
+  objectRecord(c, ch, { lookupKey: ch.payment_intent as string });
 
 async function publish(
   deps: PaymentsDeps,
@@ -168,7 +150,7 @@ export async function createPaymentIntent(
     ? { ...base, payment_method: resolved.pm.id, status: 'requires_confirmation' }
     : base;
   const written = [intentRecord(caller, intent)];
-  if (resolved?.created) written.push(record(caller, resolved.pm));
+  if (resolved?.created) written.push(objectRecord(caller, resolved.pm));
   await publish(deps, caller, 'payment_intent.created', intent, written);
   if (!input.confirm) return intent;
   return confirmPaymentIntent(deps, caller, intent.id, null);
@@ -206,7 +188,7 @@ export async function confirmPaymentIntent(
     if (paymentMethod) {
       const resolved = await resolvePaymentMethod(deps, caller, paymentMethod);
       pm = resolved.pm;
-      if (resolved.created) written.push(record(caller, pm));
+      if (resolved.created) written.push(objectRecord(caller, pm));
       intent = { ...intent, payment_method: pm.id };
     } else if (typeof intent.payment_method === 'string') {
       pm = await ownObject<Stripe.PaymentMethod>(
@@ -313,7 +295,7 @@ export async function confirmPaymentIntent(
       caller,
       'charge.succeeded',
       charge,
-      [...written, chargeRecord(caller, charge), record(caller, transaction, chargeId)],
+      [...written, chargeRecord(caller, charge), objectRecord(caller, transaction, { lookupKey: chargeId })],
       null,
       { scheduleSteps: available },
     );
@@ -421,8 +403,8 @@ export async function refundCharge(
       refunded: charge.amount_refunded + amount === charge.amount,
     };
     await publish(deps, caller, 'refund.created', refund, [
-      record(caller, refund, charge.id),
-      record(caller, transaction, refundId),
+      objectRecord(caller, refund, { lookupKey: charge.id }),
+      objectRecord(caller, transaction, { lookupKey: refundId }),
     ]);
     await publish(deps, caller, 'charge.refunded', refunded, [chargeRecord(caller, refunded)], {
       amount_refunded: charge.amount_refunded,

@@ -18,15 +18,8 @@ import {
 } from '../objects/externalAccount.js';
 import { newBalanceTransaction } from '../objects/payments.js';
 import { erroredBankAccount, newPayout, settledPayout } from '../objects/payout.js';
-import type {
-  AccountStore,
-  JsonObject,
-  ObjectRecord,
-  ObjectStore,
-  ScheduledStep,
-  ScheduleStore,
-} from '../store/types.js';
-import { ownObject } from './objects.js';
+import type { AccountStore, JsonObject, ObjectStore, ScheduledStep, ScheduleStore } from '../store/types.js';
+import { asJson, objectRecord, ownObject } from './objects.js';
 import { balance, type PaymentsCaller } from './payments.js';
 import { type PublishDeps, publishEvent } from './publish.js';
 import type { StepHandler } from './scheduler.js';
@@ -43,32 +36,12 @@ export interface PayoutsDeps {
 export const DEFAULT_PAYOUT_SETTLE_MS = 10_000;
 export const PAYOUT_SETTLE = 'payout.settle';
 
-const asJson = (o: object): JsonObject => o as unknown as JsonObject;
-
 /** What a payout to this external account does: null pays, else Stripe's failure code for its test number. */
 function failureFor(destination: ExternalAccount): string | null {
   if (destination.object !== 'bank_account') return null;
   for (const [number, failure] of Object.entries(TEST_BANK_ACCOUNTS))
     if (number.endsWith(destination.last4 ?? '')) return failure;
   return null;
-}
-
-function record(
-  caller: Pick<PaymentsCaller, 'accountId' | 'livemode'>,
-  o: { id: string; object: string; created?: number },
-  createdUnix: number,
-  lookupKey: string | null = null,
-): ObjectRecord {
-  return {
-    id: o.id,
-    kind: o.object === 'bank_account' || o.object === 'card' ? 'external_account' : o.object,
-    accountId: caller.accountId,
-    livemode: caller.livemode,
-    createdUnix: o.created ?? createdUnix,
-    object: asJson(o),
-    deleted: false,
-    lookupKey,
-  };
 }
 
 /** An account's external accounts in a mode (up to 100, as the account object lists them). */
@@ -174,8 +147,8 @@ export async function createPayout(
   await publishEvent(deps.publish, {
     effect: {
       objects: [
-        record(caller, payout, nowUnix, destination.id),
-        record(caller, transaction, nowUnix, payoutId),
+        objectRecord(caller, payout, { lookupKey: destination.id }),
+        objectRecord(caller, transaction, { lookupKey: payoutId }),
       ],
       scheduleSteps: [settle],
     },
@@ -215,7 +188,7 @@ export function payoutStepHandlers(deps: PayoutsDeps, apiVersion: string): Recor
         await publishEvent(deps.publish, {
           ...common,
           effect: {
-            objects: [record(caller, paid, nowUnix, paid.destination as string)],
+            objects: [objectRecord(caller, paid, { lookupKey: paid.destination as string })],
             completeSteps: [step.id],
           },
           type: 'payout.paid',
@@ -240,8 +213,8 @@ export function payoutStepHandlers(deps: PayoutsDeps, apiVersion: string): Recor
         ...common,
         effect: {
           objects: [
-            record(caller, failed, nowUnix, failed.destination as string),
-            record(caller, returned, nowUnix, payout.id),
+            objectRecord(caller, failed, { lookupKey: failed.destination as string }),
+            objectRecord(caller, returned, { lookupKey: payout.id }),
           ],
           completeSteps: [step.id],
         },
@@ -261,7 +234,13 @@ export function payoutStepHandlers(deps: PayoutsDeps, apiVersion: string): Recor
       await publishEvent(deps.publish, {
         ...common,
         effect: {
-          objects: [record(caller, errored, nowUnix, 'bank_account')],
+          objects: [
+            objectRecord(caller, errored, {
+              kind: 'external_account',
+              lookupKey: 'bank_account',
+              createdUnix: nowUnix,
+            }),
+          ],
           ...(account
             ? {
                 account: {

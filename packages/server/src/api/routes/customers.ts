@@ -19,6 +19,7 @@ import {
   updatedCustomer,
 } from '../../objects/customer.js';
 import { previousAttributes } from '../../objects/previousAttributes.js';
+import { objectRecord } from '../../services/objects.js';
 import { publishEvent } from '../../services/publish.js';
 import type { JsonObject, ObjectRecord } from '../../store/types.js';
 import type { ApiEnv, Caller, Runtime } from '../context.js';
@@ -109,18 +110,9 @@ function fieldsFrom(p: Params, current: Stripe.Customer | null): CustomerFields 
 /** Stripe gives each customer an invoice prefix of its own: 8 hexadecimal characters, upper case. */
 const invoicePrefix = (): string => randomBytesPooled(4).toString('hex').toUpperCase();
 
-function record(caller: Caller, customer: Stripe.Customer, deleted = false): ObjectRecord {
-  return {
-    id: customer.id,
-    kind: KIND,
-    accountId: caller.accountId,
-    livemode: caller.livemode,
-    createdUnix: customer.created,
-    object: customer as unknown as JsonObject,
-    deleted,
-    lookupKey: customer.email,
-  };
-}
+/** A customer's record: its list filters on the email. */
+const record = (caller: Caller, customer: Stripe.Customer, deleted = false): ObjectRecord =>
+  objectRecord(caller, customer, { lookupKey: customer.email, deleted });
 
 export function customerRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();

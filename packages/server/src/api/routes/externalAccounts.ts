@@ -21,7 +21,7 @@ import {
 } from '../../objects/externalAccount.js';
 import { previousAttributes } from '../../objects/previousAttributes.js';
 import { publishAccountUpdate } from '../../services/accountUpdates.js';
-import { ownObject } from '../../services/objects.js';
+import { asJson, objectRecord, ownObject } from '../../services/objects.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject, ObjectRecord } from '../../store/types.js';
 import type { ApiEnv, Runtime } from '../context.js';
@@ -32,27 +32,22 @@ import { pathAccount } from './accounts.js';
 import { publishDeps, requestEventFields } from './events.js';
 
 const KIND = 'external_account';
-const asJson = (o: object): JsonObject => o as unknown as JsonObject;
-
 export function externalAccountRoutes(rt: Runtime): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
+  // One kind for both bank accounts and cards; the list filters on which (`object=bank_account`).
   const record = (
     account: AccountRecord,
     livemode: boolean,
     ea: ExternalAccount,
     deleted = false,
-  ): ObjectRecord => ({
-    id: ea.id,
-    kind: KIND,
-    accountId: account.id,
-    livemode,
-    createdUnix: Math.floor(rt.clock() / 1000),
-    object: asJson(ea),
-    deleted,
-    // The list filters on the kind: bank_account or card.
-    lookupKey: ea.object,
-  });
+  ): ObjectRecord =>
+    objectRecord({ accountId: account.id, livemode }, ea, {
+      kind: KIND,
+      lookupKey: ea.object,
+      deleted,
+      createdUnix: Math.floor(rt.clock() / 1000),
+    });
 
   async function all(account: AccountRecord, livemode: boolean): Promise<ExternalAccount[]> {
     const page = await rt.store.listObjects({ kind: KIND, accountId: account.id, livemode, limit: 100 });

@@ -17,7 +17,7 @@ import {
 } from '../../objects/person.js';
 import { previousAttributes } from '../../objects/previousAttributes.js';
 import { publishAccountUpdate } from '../../services/accountUpdates.js';
-import { ownObject } from '../../services/objects.js';
+import { asJson, objectRecord, ownObject } from '../../services/objects.js';
 import { publishEvent } from '../../services/publish.js';
 import type { AccountRecord, JsonObject, ObjectRecord } from '../../store/types.js';
 import type { ApiEnv, Runtime } from '../context.js';
@@ -40,8 +40,6 @@ const FIELDS = [
   'relationship',
   'metadata',
 ];
-const asJson = (o: object): JsonObject => o as unknown as JsonObject;
-
 function fieldsFrom(p: Params, currentMetadata: Record<string, string>): PersonFields {
   const f: PersonFields = {};
   const text = (name: string, max: number) => {
@@ -131,16 +129,7 @@ export function personRoutes(rt: Runtime): Hono<ApiEnv> {
     livemode: boolean,
     person: Stripe.Person,
     deleted = false,
-  ): ObjectRecord => ({
-    id: person.id,
-    kind: KIND,
-    accountId: account.id,
-    livemode,
-    createdUnix: person.created,
-    object: asJson(person),
-    deleted,
-    lookupKey: null,
-  });
+  ): ObjectRecord => objectRecord({ accountId: account.id, livemode }, person, { deleted });
 
   /** Commit the person change with its event; `account.updated` follows when a representative met requirements. */
   async function commit(
